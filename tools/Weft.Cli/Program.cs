@@ -1,0 +1,3 @@
+using Weft.Cli;
+
+return await CliApp.RunAsync(args);
