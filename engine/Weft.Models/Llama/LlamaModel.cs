@@ -1,0 +1,118 @@
+using Weft.Core;
+using Weft.Core.Gguf;
+using Weft.Models.Templates;
+using Weft.Tokenizers;
+
+namespace Weft.Models.Llama;
+
+/// <summary>
+/// A loaded Llama-family model: hyper-parameters, weights (memory-mapped from GGUF, or read from a llama2.c
+/// checkpoint), its tokenizer and chat template. Load once, then create any number of <see cref="LlamaContext"/>s.
+/// </summary>
+/// <example>
+/// <code>
+/// using var model = LlamaModel.Load("stories260K.gguf");
+/// using var ctx = model.CreateContext(new ContextParams { ContextSize = 256 });
+/// var gen = new Generator(ctx);
+/// await foreach (GeneratedToken t in gen.GenerateAsync("Once upon a time", new GenerationParams { MaxTokens = 32 }))
+///     Console.Write(t.Text);
+/// </code>
+/// </example>
+public sealed class LlamaModel : IDisposable
+{
+    private readonly IDisposable _owner;
+
+    private LlamaModel(string path, LlamaHParams hp, LlamaWeights w, Tokenizer tokenizer, ChatTemplate? template, IDisposable owner)
+    {
+        Path = path;
+        HParams = hp;
+        Weights = w;
+        Tokenizer = tokenizer;
+        ChatTemplate = template;
+        _owner = owner;
+        if (tokenizer.VocabSize != hp.NVocab)
+        {
+            throw new ModelFormatException(path, $"the tokenizer has {tokenizer.VocabSize} tokens but the model's vocabulary has {hp.NVocab}");
+        }
+    }
+
+    /// <summary>The file the model was loaded from.</summary>
+    public string Path { get; }
+    /// <summary>Hyper-parameters.</summary>
+    public LlamaHParams HParams { get; }
+    /// <summary>Weights.</summary>
+    public LlamaWeights Weights { get; }
+    /// <summary>The model's tokenizer.</summary>
+    public Tokenizer Tokenizer { get; }
+    /// <summary>The chat template from <c>tokenizer.chat_template</c>, or null when the file has none.</summary>
+    public ChatTemplate? ChatTemplate { get; }
+
+    /// <summary>
+    /// Loads a GGUF model, or a llama2.c checkpoint (<c>.bin</c>) with <paramref name="tokenizerPath"/> (default:
+    /// <c>tokenizer.bin</c> or <c>tok{vocab}.bin</c> beside it).
+    /// </summary>
+    /// <exception cref="ModelFormatException">Unsupported architecture or type, missing or mis-shaped tensors.</exception>
+    /// <exception cref="GgufFormatException">The GGUF file is malformed.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    public static LlamaModel Load(string path, string? tokenizerPath = null)
+    {
+        if (!File.Exists(path))
+        {
+            throw new FileNotFoundException($"Model file not found: {path}", path);
+        }
+        if (IsGguf(path))
+        {
+            GgufFile gguf = GgufFile.Open(path);
+            try
+            {
+                LlamaHParams hp = LlamaHParams.FromGguf(gguf);
+                LlamaWeights w = LlamaWeights.FromGguf(gguf, hp);
+                Tokenizer tok = TokenizerLoader.FromGguf(gguf);
+                ChatTemplate? template = null;
+                if (gguf.TryGetString("tokenizer.chat_template", out string? src))
+                {
+                    string bos = tok.BosId >= 0 ? tok.TokenText(tok.BosId) : "";
+                    string eos = tok.EosId >= 0 ? tok.TokenText(tok.EosId) : "";
+                    template = new ChatTemplate(src, bos, eos);
+                }
+                return new LlamaModel(path, hp, w, tok, template, gguf);
+            }
+            catch
+            {
+                gguf.Dispose();
+                throw;
+            }
+        }
+
+        Llama2cCheckpoint ck = Llama2cCheckpoint.Load(path, size => Weft.Cpu.CpuBufferType.Instance.Allocate(size));
+        try
+        {
+            string dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+            tokenizerPath ??= new[] { System.IO.Path.Combine(dir, "tokenizer.bin"), System.IO.Path.Combine(dir, $"tok{ck.HParams.NVocab}.bin") }
+                .FirstOrDefault(File.Exists)
+                ?? throw new ModelFormatException(path, $"no tokenizer given and neither tokenizer.bin nor tok{ck.HParams.NVocab}.bin is beside the checkpoint");
+            (string[] pieces, float[] scores) = Llama2cCheckpoint.LoadTokenizer(tokenizerPath, ck.HParams.NVocab);
+            Tokenizer tok = SentencePieceVocab.FromPieces("llama2.c " + System.IO.Path.GetFileName(tokenizerPath), pieces, scores, bosId: 1, eosId: 2);
+            return new LlamaModel(path, ck.HParams, ck.Weights, tok, null, ck);
+        }
+        catch
+        {
+            ck.Dispose();
+            throw;
+        }
+    }
+
+    private static bool IsGguf(string path)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        using FileStream fs = File.OpenRead(path);
+        return fs.Read(magic) == 4 && BitConverter.ToUInt32(magic) == GgufFile.Magic;
+    }
+
+    /// <summary>Creates an inference context (KV cache and compute state).</summary>
+    /// <exception cref="ArgumentException">Invalid parameters.</exception>
+    public LlamaContext CreateContext(ContextParams? parameters = null) => new(this, parameters ?? new ContextParams());
+
+    /// <inheritdoc/>
+    public void Dispose() => _owner.Dispose();
+}
