@@ -36,6 +36,26 @@ public sealed class Graph
         return g;
     }
 
+    /// <summary>
+    /// Makes a graph from explicit parts (a segment of another graph, as the <see cref="Scheduler"/> builds per backend).
+    /// Nothing is flagged and no order is checked: <paramref name="nodes"/> must already be in evaluation order.
+    /// </summary>
+    /// <param name="nodes">Op tensors in evaluation order.</param>
+    /// <param name="leaves">Tensors read by the nodes and not computed by them.</param>
+    /// <param name="outputs">Tensors whose memory must survive the evaluation (read afterwards).</param>
+    /// <exception cref="ArgumentNullException">A list is null.</exception>
+    public static Graph FromParts(IEnumerable<Tensor> nodes, IEnumerable<Tensor> leaves, IEnumerable<Tensor> outputs)
+    {
+        ArgumentNullException.ThrowIfNull(nodes);
+        ArgumentNullException.ThrowIfNull(leaves);
+        ArgumentNullException.ThrowIfNull(outputs);
+        var g = new Graph();
+        g._nodes.AddRange(nodes);
+        g._leaves.AddRange(leaves);
+        g._outputs.AddRange(outputs);
+        return g;
+    }
+
     // Iterative post-order DFS: deep graphs (hundreds of layers) must not overflow the stack.
     private void Visit(Tensor root, HashSet<Tensor> visited)
     {

@@ -99,6 +99,8 @@ public sealed unsafe class Tensor
     public long Offset;
     /// <summary>Host address of element 0 when the tensor lives in host memory; 0 otherwise.</summary>
     public nint Data;
+    /// <summary>The planner that placed this tensor in its arena (it may move it on the next plan); null otherwise.</summary>
+    internal object? PlacedBy;
     /// <summary>Gradient, when the graph is built for training (see OpInfo.Backward).</summary>
     public Tensor? Grad;
 
@@ -280,6 +282,34 @@ public sealed unsafe class Tensor
             throw new InvalidOperationException($"Tensor '{Name}': SetData<float> needs a contiguous F32 host tensor of {ElementCount} elements (got {values.Length}, type {Traits.Name}).");
         }
         values.CopyTo(new Span<float>((void*)Data, values.Length));
+    }
+
+    /// <summary>
+    /// Reads a placed contiguous F32 tensor into a new array: from host memory, or through <see cref="IBuffer.Read"/>
+    /// when it lives in device memory.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The tensor is not F32, not contiguous, or not placed.</exception>
+    public float[] ToFloatArray()
+    {
+        if (Type != DType.F32 || !IsContiguous)
+        {
+            throw new InvalidOperationException($"Tensor '{Name}': ToFloatArray needs a contiguous F32 tensor (type {Traits.Name}, ne {Ne}, nb {Nb}).");
+        }
+        var result = new float[checked((int)ElementCount)];
+        Span<byte> bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(result.AsSpan());
+        if (Data != 0)
+        {
+            new ReadOnlySpan<byte>((void*)Data, bytes.Length).CopyTo(bytes);
+        }
+        else if (Buffer is not null)
+        {
+            Buffer.Read(Offset, bytes);
+        }
+        else
+        {
+            throw new InvalidOperationException($"Tensor '{Name}' has no memory yet; allocate the graph (GraphAllocator.Plan or Scheduler.Allocate) first.");
+        }
+        return result;
     }
 
     /// <summary>The host bytes of a placed contiguous tensor.</summary>

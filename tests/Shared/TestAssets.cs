@@ -11,17 +11,32 @@ public static class TestAssets
     /// <summary>The assets folder (may not exist).</summary>
     public static string Root => s_root.Value;
 
-    /// <summary>The repository root (folder holding Runtime.sln).</summary>
+    /// <summary>The repository root (folder holding Runtime.sln): recorded at build time, else searched upwards.</summary>
     public static string RepoRoot
     {
         get
         {
-            string? dir = AppContext.BaseDirectory;
-            while (dir is not null && !File.Exists(Path.Combine(dir, "Runtime.sln")))
+            foreach (var meta in typeof(TestAssets).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false))
             {
-                dir = Path.GetDirectoryName(dir);
+                var m = (System.Reflection.AssemblyMetadataAttribute)meta;
+                if (m.Key == "WeftRepoRoot" && m.Value is not null && File.Exists(Path.Combine(m.Value, "Runtime.sln")))
+                {
+                    return Path.GetFullPath(m.Value);
+                }
             }
-            return dir ?? throw new InvalidOperationException("Runtime.sln not found above " + AppContext.BaseDirectory);
+            foreach (string start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+            {
+                string? dir = start;
+                while (dir is not null && !File.Exists(Path.Combine(dir, "Runtime.sln")))
+                {
+                    dir = Path.GetDirectoryName(dir);
+                }
+                if (dir is not null)
+                {
+                    return dir;
+                }
+            }
+            throw new InvalidOperationException("Runtime.sln not found above " + AppContext.BaseDirectory);
         }
     }
 

@@ -14,4 +14,8 @@ public interface IBuffer : IDisposable
 
     /// <summary>Copies <paramref name="destination"/>.Length bytes at <paramref name="offset"/> out of the buffer.</summary>
     void Read(long offset, Span<byte> destination);
+
+    /// <summary>(optional) The buffer type this buffer was allocated from; null when unknown. The scheduler uses it to find
+    /// which backend owns a weight.</summary>
+    IBufferType? BufferType => null;
 }

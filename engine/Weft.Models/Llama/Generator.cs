@@ -36,6 +36,8 @@ public sealed class GenerationStats
 {
     /// <summary>Prompt tokens evaluated.</summary>
     public int PromptTokens { get; internal set; }
+    /// <summary>Prompt tokens reused from the context's cache instead of evaluated.</summary>
+    public int CachedPromptTokens { get; internal set; }
     /// <summary>Tokens generated.</summary>
     public int GeneratedTokens { get; internal set; }
     /// <summary>Time spent evaluating the prompt.</summary>
@@ -59,7 +61,7 @@ public sealed class Generator
 {
     private readonly LlamaContext _ctx;
 
-    /// <summary>Creates a generator over <paramref name="context"/> (which it clears before each generation).</summary>
+    /// <summary>Creates a generator over <paramref name="context"/>; each generation reuses the longest cached prefix of its prompt.</summary>
     public Generator(LlamaContext context) => _ctx = context;
 
     /// <summary>Statistics of the last generation.</summary>
@@ -98,10 +100,20 @@ public sealed class Generator
             throw new ContextFullException(promptIds.Length, _ctx.Size);
         }
 
-        _ctx.Clear();
+        // Reuse the cached prefix the new prompt shares with what the context already holds (chat turns, retries);
+        // at least the last prompt token is evaluated so its logits are fresh.
+        int common = 0;
+        IReadOnlyList<int> cached = _ctx.Tokens;
+        while (common < cached.Count && common < promptIds.Length - 1 && cached[common] == promptIds[common])
+        {
+            common++;
+        }
+        _ctx.Truncate(common);
         var sw = Stopwatch.StartNew();
-        _ctx.Decode(promptIds);
+        _ctx.Decode(promptIds.AsSpan(common));
         stats.PromptTime = sw.Elapsed;
+        stats.PromptTokens = promptIds.Length - common;
+        stats.CachedPromptTokens = common;
         foreach (int id in promptIds)
         {
             sampler.Accept(id);

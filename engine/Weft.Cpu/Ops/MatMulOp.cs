@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Weft.Core;
+using Weft.Cpu.Quants;
+
+namespace Weft.Cpu.Ops;
+
+/// <summary>
+/// CPU <see cref="OpKind.MatMul"/>: <c>dst[n, m, i2, i3] = sum_k w[k, n, i2 / r2, i3 / r3] * x[k, m, i2, i3]</c>
+/// (ggml's mul_mat: rows of the weight dot rows of the activations) for weights of every computable type
+/// (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K, Q5_K, Q6_K), F32 activations (any strides) and F32 dst.
+/// </summary>
+/// <remarks>
+/// Phase 1: the threads convert their share of activation rows to the weight's dot partner format
+/// (<see cref="VecDotKernel.Activation"/>) in the scratch buffer; barrier. Phase 2: threads take chunks of
+/// (weight rows × activation rows) from a shared atomic counter (so a thread slowed by other load does not hold
+/// the others back); inside a chunk, 16 × 16 tiles keep the weight rows and activation rows of the tile in L1/L2
+/// while each pair is dotted. Results are accumulated in f32 as ggml does; precision follows the activation
+/// format (Q8 activations carry about 2^-8 relative error per value).
+/// </remarks>
+public sealed unsafe class MatMulOp : ICpuOp
+{
+    // Scratch layout: [0, 64) the chunk counter (own cache line), then converted activation rows, then per-thread
+    // F32 gather rows for activations whose rows are not contiguous.
+    private const int Header = 64;
+    private const int Tile = 16;
+
+    /// <inheritdoc/>
+    public OpKind Kind => OpKind.MatMul;
+
+    /// <inheritdoc/>
+    public bool Supports(Tensor node)
+    {
+        Tensor? w = node.Src[0], x = node.Src[1];
+        if (w is null || x is null || node.Type != DType.F32 || node.Nb[0] != sizeof(float) || x.Type != DType.F32 ||
+            !VecDot.Supports(w.Type) || w.Nb[0] != w.Traits.TypeSize)
+        {
+            return false;
+        }
+        return w.Ne[0] == x.Ne[0] && w.Ne[0] <= int.MaxValue && w.Ne[0] % VecDot.For(w.Type).ActBlock == 0 &&
+            node.Ne[0] == w.Ne[1] && node.Ne[1] == x.Ne[1] && node.Ne[2] == x.Ne[2] && node.Ne[3] == x.Ne[3] &&
+            w.Ne[2] > 0 && w.Ne[3] > 0 && x.Ne[2] % w.Ne[2] == 0 && x.Ne[3] % w.Ne[3] == 0;
+    }
+
+    /// <inheritdoc/>
+    public long WorkSize(Tensor node, int nThreads)
+    {
+        Tensor w = node.Src[0]!, x = node.Src[1]!;
+        long k = w.Ne[0];
+        long bytes = Header + Align64(VecDot.For(w.Type).ActRowBytes(k) * x.RowCount);
+        if (x.Nb[0] != sizeof(float))
+        {
+            bytes += nThreads * Align64(k * sizeof(float));
+        }
+        return bytes;
+    }
+
+    /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Compute(in ComputeParams p, Tensor dst)
+    {
+        Tensor w = dst.Src[0]!, x = dst.Src[1]!;
+        VecDotKernel kern = VecDot.For(w.Type);
+        int k = (int)w.Ne[0];
+        long n = w.Ne[1];
+        long ne11 = x.Ne[1], ne12 = x.Ne[2];
+        long m = x.RowCount;
+        long actRow = kern.ActRowBytes(k);
+        byte* work = (byte*)p.WorkData;
+        Debug.Assert(p.WorkSize >= WorkSize(dst, p.Nth), "MatMul scratch is smaller than WorkSize asked for.");
+        byte* act = work + Header;
+
+        // Phase 1: convert this thread's activation rows.
+        (long r0, long r1) = p.Split(m);
+        float* gather = x.Nb[0] == sizeof(float) ? null : (float*)(act + Align64(actRow * m) + p.Ith * Align64((long)k * sizeof(float)));
+        for (long r = r0; r < r1; r++)
+        {
+            long i11 = r % ne11, i12 = r / ne11 % ne12, i13 = r / ne11 / ne12;
+            byte* src = (byte*)x.Data + i11 * x.Nb[1] + i12 * x.Nb[2] + i13 * x.Nb[3];
+            if (gather is not null)
+            {
+                for (int i = 0; i < k; i++)
+                {
+                    gather[i] = *(float*)(src + i * x.Nb[0]);
+                }
+                src = (byte*)gather;
+            }
+            kern.Convert((float*)src, act + r * actRow, k);
+        }
+        if (p.Ith == 0)
+        {
+            Volatile.Write(ref *(long*)work, 0);
+        }
+        p.Barrier();
+
+        // Phase 2: chunks of chunkRows weight rows × chunkCols activation rows, taken from the shared counter.
+        long chunkCols = m < 4 ? m : Math.Min(m, 64);
+        long chunkRows = m < 4 ? Math.Max(Tile, Math.Min(256, n / (8L * p.Nth) / Tile * Tile)) : 64;
+        long nc0 = (n + chunkRows - 1) / chunkRows, nc1 = (m + chunkCols - 1) / chunkCols;
+        long nChunks = nc0 * nc1;
+        long r2 = x.Ne[2] / w.Ne[2], r3 = x.Ne[3] / w.Ne[3];
+        var dot = kern.Dot;
+        var dot4 = m >= 4 ? kern.Dot4 : null;
+        float* out4 = stackalloc float[4];
+        for (long c = p.Nth == 1 ? 0 : Interlocked.Increment(ref *(long*)work) - 1; c < nChunks;
+             c = p.Nth == 1 ? c + 1 : Interlocked.Increment(ref *(long*)work) - 1)
+        {
+            long row0 = c % nc0 * chunkRows, row1 = Math.Min(n, row0 + chunkRows);
+            long col0 = c / nc0 * chunkCols, col1 = Math.Min(m, col0 + chunkCols);
+            for (long tc = col0; tc < col1; tc += Tile)
+            {
+                long tcEnd = Math.Min(col1, tc + Tile);
+                for (long tr = row0; tr < row1; tr += Tile)
+                {
+                    long trEnd = Math.Min(row1, tr + Tile);
+                    long col = tc;
+                    if (dot4 != null)
+                    {
+                        // Four activation rows per weight row when they share the weight matrix (same i2/i3 slice).
+                        for (; col + 4 <= tcEnd; col += 4)
+                        {
+                            if (col / ne11 != (col + 3) / ne11)
+                            {
+                                break;
+                            }
+                            long i11 = col % ne11, i12 = col / ne11 % ne12, i13 = col / ne11 / ne12;
+                            byte* wBase = (byte*)w.Data + i12 / r2 * w.Nb[2] + i13 / r3 * w.Nb[3];
+                            byte* d = (byte*)dst.Data + i11 * dst.Nb[1] + i12 * dst.Nb[2] + i13 * dst.Nb[3];
+                            long nb1 = dst.Nb[1], nb01 = w.Nb[1];
+                            for (long row = tr; row < trEnd; row++)
+                            {
+                                dot4(k, wBase + row * nb01, act + col * actRow, actRow, out4);
+                                *(float*)(d + row * 4) = out4[0];
+                                *(float*)(d + nb1 + row * 4) = out4[1];
+                                *(float*)(d + 2 * nb1 + row * 4) = out4[2];
+                                *(float*)(d + 3 * nb1 + row * 4) = out4[3];
+                            }
+                        }
+                    }
+                    for (; col < tcEnd; col++)
+                    {
+                        long i11 = col % ne11, i12 = col / ne11 % ne12, i13 = col / ne11 / ne12;
+                        byte* wBase = (byte*)w.Data + i12 / r2 * w.Nb[2] + i13 / r3 * w.Nb[3];
+                        byte* a = act + col * actRow;
+                        float* d = (float*)((byte*)dst.Data + i11 * dst.Nb[1] + i12 * dst.Nb[2] + i13 * dst.Nb[3]);
+                        long nb01 = w.Nb[1];
+                        for (long row = tr; row < trEnd; row++)
+                        {
+                            d[row] = dot(k, wBase + row * nb01, a);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static long Align64(long bytes) => (bytes + 63) & ~63L;
+}
