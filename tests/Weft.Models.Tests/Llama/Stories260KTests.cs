@@ -82,20 +82,22 @@ public class Stories260KTests
     }
 
     [Test]
+    // F32 KV: with an F16 cache, last-bit differences between the matrix-matrix and matrix-vector paths can flip an F16
+    // rounding and move logits by ~1e-3; the F32 cache checks that both paths compute the same thing.
     public void BatchedPromptGivesTheSameLogitsAsTokenByToken()
     {
         using LlamaModel model = Open("gguf");
         int[] seq = LoadCases()[0].Sequence[..40];
-        using LlamaContext a = model.CreateContext(new ContextParams { ContextSize = 128, Backend = BackendChoice.Cpu, BatchSize = 16 });
+        using LlamaContext a = model.CreateContext(new ContextParams { ContextSize = 128, Backend = BackendChoice.Cpu, BatchSize = 16, KvType = Core.DType.F32 });
         float[] all = a.DecodeAll(seq);
-        using LlamaContext b = model.CreateContext(new ContextParams { ContextSize = 128, Backend = BackendChoice.Cpu });
+        using LlamaContext b = model.CreateContext(new ContextParams { ContextSize = 128, Backend = BackendChoice.Cpu, KvType = Core.DType.F32 });
         int nv = model.HParams.NVocab;
         for (int i = 0; i < seq.Length; i++)
         {
             ReadOnlySpan<float> l = b.Decode([seq[i]]);
             for (int j = 0; j < nv; j++)
             {
-                Assert.That(all[i * nv + j], Is.EqualTo(l[j]).Within(2e-3f), $"token {i}, logit {j}");
+                Assert.That(all[i * nv + j], Is.EqualTo(l[j]).Within(1e-4f), $"token {i}, logit {j}");
             }
         }
     }
