@@ -14,9 +14,13 @@ namespace Weft.Cpu.Ops;
 /// Phase 1: the threads convert their share of activation rows to the weight's dot partner format
 /// (<see cref="VecDotKernel.Activation"/>) in the scratch buffer; barrier. Phase 2: threads take chunks of
 /// (weight rows × activation rows) from a shared atomic counter (so a thread slowed by other load does not hold
-/// the others back); inside a chunk, 16 × 16 tiles keep the weight rows and activation rows of the tile in L1/L2
-/// while each pair is dotted. Results are accumulated in f32 as ggml does; precision follows the activation
-/// format (Q8 activations carry about 2^-8 relative error per value).
+/// the others back); inside a chunk, 16 × 16 tiles keep the weight rows and activation rows of the tile in L1/L2.
+/// Where the type has a four-row kernel (<see cref="VecDotKernel.Dot4"/>: F32, F16, BF16, Q4_0, Q5_0, Q8_0 on AVX2),
+/// each weight row is decoded once for four activation rows; otherwise each pair is dotted. Decode (one activation
+/// row) splits the weight rows into chunks of up to 256. Results are accumulated in f32 as ggml does; precision
+/// follows the activation format (Q8 activations carry about 2^-8 relative error per value).
+/// With more than one thread, <see cref="ComputeParams.Barrier"/> must be a real barrier (phase 2 reads rows
+/// converted by other threads).
 /// </remarks>
 public sealed unsafe class MatMulOp : ICpuOp
 {
@@ -92,6 +96,10 @@ public sealed unsafe class MatMulOp : ICpuOp
             Volatile.Write(ref *(long*)work, 0);
         }
         p.Barrier();
+        if (n == 0 || m == 0)
+        {
+            return;
+        }
 
         // Phase 2: chunks of chunkRows weight rows × chunkCols activation rows, taken from the shared counter.
         long chunkCols = m < 4 ? m : Math.Min(m, 64);

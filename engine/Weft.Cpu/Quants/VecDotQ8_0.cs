@@ -1,0 +1,54 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Weft.Core.Quants;
+
+namespace Weft.Cpu.Quants;
+
+/// <summary>Q8_0 weights · Q8_0 activations (ggml <c>ggml_vec_dot_q8_0_q8_0</c>).</summary>
+public static unsafe class VecDotQ8_0
+{
+    /// <summary>Scalar reference: per block, <c>dx * dy * sum(x_j * y_j)</c> with exact integer sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Reference(int n, byte* x, byte* y)
+    {
+        int nb = n / QK.Simple;
+        BlockQ8_0* bx = (BlockQ8_0*)x;
+        BlockQ8_0* by = (BlockQ8_0*)y;
+        float s = 0;
+        for (int i = 0; i < nb; i++)
+        {
+            int sumi = 0;
+            for (int j = 0; j < 32; j++)
+            {
+                sumi += bx[i].Qs[j] * by[i].Qs[j];
+            }
+            s += sumi * (QuantSimd.Half(&bx[i].D) * QuantSimd.Half(&by[i].D));
+        }
+        return s;
+    }
+
+    /// <summary>AVX2 path: signed byte products through the vpsignb/vpmaddubsw trick, two blocks per step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Avx2Path(int n, byte* x, byte* y)
+    {
+        int nb = n / QK.Simple;
+        BlockQ8_0* bx = (BlockQ8_0*)x;
+        BlockQ8_0* by = (BlockQ8_0*)y;
+        Vector256<float> acc0 = Vector256<float>.Zero, acc1 = acc0;
+        int i = 0;
+        for (; i + 2 <= nb; i += 2)
+        {
+            Vector256<float> p0 = QuantSimd.MulSumI8PairsFloat(Avx.LoadVector256(bx[i].Qs), Avx.LoadVector256(by[i].Qs));
+            Vector256<float> p1 = QuantSimd.MulSumI8PairsFloat(Avx.LoadVector256(bx[i + 1].Qs), Avx.LoadVector256(by[i + 1].Qs));
+            acc0 = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(&bx[i].D) * QuantSimd.Half(&by[i].D)), p0, acc0);
+            acc1 = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(&bx[i + 1].D) * QuantSimd.Half(&by[i + 1].D)), p1, acc1);
+        }
+        for (; i < nb; i++)
+        {
+            Vector256<float> p0 = QuantSimd.MulSumI8PairsFloat(Avx.LoadVector256(bx[i].Qs), Avx.LoadVector256(by[i].Qs));
+            acc0 = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(&bx[i].D) * QuantSimd.Half(&by[i].D)), p0, acc0);
+        }
+        return QuantSimd.HSum(Avx.Add(acc0, acc1));
+    }
+}
