@@ -229,6 +229,30 @@ public sealed class GraphBuilder
         return t;
     }
 
+    /// <summary>
+    /// Writes row r of <paramref name="values"/> (F32 [ne0, n]) into row <c>rowIds[r]</c> of <paramref name="dst"/>
+    /// (a 2-D tensor of any supported type with the same ne0), converting. Returns a view of dst that orders later
+    /// readers after the write.
+    /// </summary>
+    /// <remarks>Effectively computes <c>dst[:, rowIds[r]] = convert(values[:, r])</c>; an id outside dst's rows fails at compute time.</remarks>
+    public Tensor SetRows(Tensor dst, Tensor values, Tensor rowIds, string name = "")
+    {
+        RequireF32(values, OpKind.SetRows, "values");
+        if (rowIds.Type != DType.I32 || rowIds.ElementCount != values.RowCount)
+        {
+            throw new ArgumentException($"SetRows: row ids '{rowIds.Name}' must be i32 with one entry per row of '{values.Name}' ({values.RowCount}).");
+        }
+        if (values.Ne[0] != dst.Ne[0] || dst.Ne[2] != 1 || dst.Ne[3] != 1)
+        {
+            throw new ArgumentException($"SetRows: rows of '{values.Name}' {values.Ne} do not fit the 2-D destination '{dst.Name}' {dst.Ne}.");
+        }
+        Tensor t = new() { Type = dst.Type, Ne = dst.Ne, Nb = dst.Nb, Op = OpKind.SetRows, Name = name, ViewSrc = dst, ViewOffset = 0 };
+        t.Src[0] = values;
+        t.Src[1] = dst;
+        t.Src[2] = rowIds;
+        return t;
+    }
+
     /// <summary>A contiguous copy of <paramref name="a"/>.</summary>
     public Tensor Cont(Tensor a, string name = "")
     {
@@ -314,9 +338,15 @@ public sealed class GraphBuilder
     /// q: F32 [D, n_q, H]; k: F32/F16 [D, n_kv, H_kv]; v: F32/F16 [Dv, n_kv, H_kv]; H_kv must divide H (GQA/MQA).
     /// Result: F32 [Dv, H, n_q] (heads of one token adjacent, ready to reshape to [Dv*H, n_q]).
     /// Params: 0 scale, 1 causal (query i sees keys j ≤ nPast + i), 2 n_past, 3 logit softcap (0 = off).
+    /// With <paramref name="kvLength"/> (I32 [1], src4) only the first kvLength keys exist and n_past = kvLength - n_q
+    /// at run time, so one graph serves every cache fill (decode graphs are reused across tokens).
     /// </summary>
-    public Tensor FlashAttn(Tensor q, Tensor k, Tensor v, float scale, bool causal = true, int nPast = 0, Tensor? mask = null, float softcap = 0f, string name = "")
+    public Tensor FlashAttn(Tensor q, Tensor k, Tensor v, float scale, bool causal = true, int nPast = 0, Tensor? mask = null, float softcap = 0f, string name = "", Tensor? kvLength = null)
     {
+        if (kvLength is not null && (kvLength.Type != DType.I32 || kvLength.ElementCount != 1))
+        {
+            throw new ArgumentException($"FlashAttn: kv length '{kvLength.Name}' must be a single i32.");
+        }
         RequireF32(q, OpKind.FlashAttn, "q");
         if (k.Type is not (DType.F32 or DType.F16) || v.Type is not (DType.F32 or DType.F16))
         {
@@ -326,7 +356,7 @@ public sealed class GraphBuilder
         {
             throw new ArgumentException($"FlashAttn: shapes q {q.Ne}, k {k.Ne}, v {v.Ne} do not fit (k.ne0 = q.ne0, v and k share n_kv and heads, H_kv divides H).");
         }
-        Tensor t = Node(OpKind.FlashAttn, DType.F32, v.Ne[0], q.Ne[2], q.Ne[1], q.Ne[3], name, q, k, v, mask);
+        Tensor t = Node(OpKind.FlashAttn, DType.F32, v.Ne[0], q.Ne[2], q.Ne[1], q.Ne[3], name, q, k, v, mask, kvLength);
         t.SetParamF(0, scale);
         t.Params[1] = causal ? 1 : 0;
         t.Params[2] = nPast;

@@ -118,7 +118,8 @@ public sealed class OpInfo
         Set(OpKind.View, nameof(GraphBuilder.View), 1, 1, view: true);
         Set(OpKind.Permute, nameof(GraphBuilder.Permute), 1, 1, view: true);
         Set(OpKind.Transpose, nameof(GraphBuilder.Transpose), 1, 1, view: true);
-        Set(OpKind.FlashAttn, nameof(GraphBuilder.FlashAttn), 3, 4);
+        Set(OpKind.FlashAttn, nameof(GraphBuilder.FlashAttn), 3, 5);
+        Set(OpKind.SetRows, nameof(GraphBuilder.SetRows), 3, 3);
         for (int i = 1; i < t.Length; i++)
         {
             if (t[i] is null)

@@ -47,6 +47,12 @@ public enum OpKind
     Transpose,
     /// <summary>Fused causal attention: q (src0), k (src1), v (src2), optional mask (src3); GQA/MQA by head broadcast; online softmax.</summary>
     FlashAttn,
+    /// <summary>
+    /// Scatter rows: row r of src0 (F32) is converted and written to row ids[r] of src1 (any supported type; the result
+    /// is a view of src1), with ids from src2 (I32). Lets a graph write the KV cache at run-time positions, so one
+    /// decode graph serves every position (ggml's set_rows).
+    /// </summary>
+    SetRows,
     /// <summary>Number of op kinds (not an op).</summary>
     Count,
 }

@@ -21,8 +21,12 @@ public sealed unsafe class FlashAttnOp : ICpuOp
     /// <inheritdoc/>
     public bool Supports(Tensor node)
     {
-        Tensor? q = node.Src[0], k = node.Src[1], v = node.Src[2], mask = node.Src[3];
+        Tensor? q = node.Src[0], k = node.Src[1], v = node.Src[2], mask = node.Src[3], kvLen = node.Src[4];
         if (q is null || k is null || v is null || !OpUtil.IsF32Rows(node) || q.Type != DType.F32)
+        {
+            return false;
+        }
+        if (kvLen is not null && (kvLen.Type != DType.I32 || kvLen.ElementCount != 1))
         {
             return false;
         }
@@ -66,6 +70,17 @@ public sealed unsafe class FlashAttnOp : ICpuOp
         long nPast = dst.Params[2];
         int d = (int)q.Ne[0], dv = (int)v.Ne[0], nKv = (int)k.Ne[1];
         long nQ = q.Ne[1], nHead = q.Ne[2];
+        if (dst.Src[4] is Tensor kvLen)
+        {
+            // Run-time cache fill: only the first kvLen keys exist, and the queries are the last nQ of them.
+            int len = *(int*)kvLen.Data;
+            if (len < 0 || len > nKv)
+            {
+                throw new ArgumentOutOfRangeException(nameof(dst), $"FlashAttn '{dst.Name}': kv length {len} is outside 0..{nKv}.");
+            }
+            nKv = len;
+            nPast = len - nQ;
+        }
         long groups = nHead / k.Ne[2];
         (long start, long end) = p.Split(nQ * nHead * q.Ne[3]);
         if (start >= end)

@@ -9,7 +9,7 @@ namespace Weft.Models.Llama;
 /// Tokens are appended at <see cref="Position"/>; prompts are split into batches of <see cref="ContextParams.BatchSize"/>
 /// that go through the matrix-matrix kernels. Not thread-safe: one evaluation at a time.
 /// </summary>
-public sealed class LlamaContext : IDisposable
+public sealed partial class LlamaContext : IDisposable
 {
     private readonly LlamaModel _model;
     private readonly KvCache _cache;
@@ -18,6 +18,9 @@ public sealed class LlamaContext : IDisposable
     private readonly float[] _lastLogits;
     private readonly List<int> _history = new();
     private readonly int[] _positions;
+    private readonly int[] _kvLen = new int[1];
+    private readonly Dictionary<(int, bool), LlamaGraph.Batch> _graphs = new();
+    private Graph? _allocated;
 
     internal LlamaContext(LlamaModel model, ContextParams p)
     {
@@ -109,12 +112,7 @@ public sealed class LlamaContext : IDisposable
             int n = Math.Min(Params.BatchSize, tokens.Length - done);
             ReadOnlySpan<int> batch = tokens.Slice(done, n);
             int nPast = _cache.Used;
-            LlamaGraph.Batch b = LlamaGraph.Build(_model.HParams, _model.Weights, _cache, nPast, n, allLogits: all is not null);
-            Status st = _scheduler.Allocate(b.Graph);
-            if (st != Status.Success)
-            {
-                throw new InvalidOperationException($"Could not allocate the compute graph for {n} tokens: {st}.");
-            }
+            LlamaGraph.Batch b = GraphFor(n, all is not null);
             WriteInts(b.Tokens, batch);
             Span<int> pos = _positions.AsSpan(0, n);
             for (int i = 0; i < n; i++)
@@ -122,7 +120,9 @@ public sealed class LlamaContext : IDisposable
                 pos[i] = nPast + i;
             }
             WriteInts(b.Positions, pos);
-            st = _scheduler.Compute(b.Graph);
+            _kvLen[0] = nPast + n;
+            WriteInts(b.KvLength, _kvLen);
+            Status st = _scheduler.Compute(b.Graph);
             if (st != Status.Success)
             {
                 throw new InvalidOperationException($"Evaluating {n} tokens at position {nPast} failed: {st}.");
@@ -144,6 +144,32 @@ public sealed class LlamaContext : IDisposable
             done += n;
         }
         return _lastLogits;
+    }
+
+    // Graphs do not depend on the cache fill, so one per (batch size, logits mode) is built, placed and reused; the
+    // scheduler re-places only when a different graph ran in between.
+    private LlamaGraph.Batch GraphFor(int n, bool allLogits)
+    {
+        var key = (n, allLogits);
+        if (!_graphs.TryGetValue(key, out LlamaGraph.Batch? b))
+        {
+            if (_graphs.Count >= 8)
+            {
+                _graphs.Clear();
+            }
+            b = LlamaGraph.Build(_model.HParams, _model.Weights, _cache, n, allLogits);
+            _graphs[key] = b;
+        }
+        if (!ReferenceEquals(_allocated, b.Graph))
+        {
+            Status st = _scheduler.Allocate(b.Graph);
+            if (st != Status.Success)
+            {
+                throw new InvalidOperationException($"Could not allocate the compute graph for {n} tokens: {st}.");
+            }
+            _allocated = b.Graph;
+        }
+        return b;
     }
 
     private static void WriteInts(Tensor t, ReadOnlySpan<int> values) =>

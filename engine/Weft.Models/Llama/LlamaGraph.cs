@@ -10,36 +10,35 @@ namespace Weft.Models.Llama;
 public static class LlamaGraph
 {
     /// <summary>The inputs and outputs of one recorded batch.</summary>
-    /// <param name="Graph">The graph: cache writes come first, then the logits.</param>
+    /// <param name="Graph">The graph (it does not depend on the cache fill: reuse it for every batch of the same size).</param>
     /// <param name="Tokens">I32 [n_tokens] input: token ids.</param>
     /// <param name="Positions">I32 [n_tokens] input: absolute positions.</param>
+    /// <param name="KvLength">I32 [1] input: cache rows valid after this batch (n_past + n_tokens).</param>
     /// <param name="Logits">F32 [n_vocab, n_outputs] output.</param>
-    public sealed record Batch(Graph Graph, Tensor Tokens, Tensor Positions, Tensor Logits);
+    public sealed record Batch(Graph Graph, Tensor Tokens, Tensor Positions, Tensor KvLength, Tensor Logits);
 
-    /// <summary>Records the graph evaluating <paramref name="nTokens"/> tokens after <paramref name="nPast"/> cached ones.</summary>
+    /// <summary>Records the graph evaluating <paramref name="nTokens"/> tokens; where they go in the cache is given at run time by the inputs.</summary>
     /// <param name="hp">Hyper-parameters.</param>
     /// <param name="w">Weights.</param>
     /// <param name="cache">The KV cache (its tensors are leaves the graph writes into and reads from).</param>
-    /// <param name="nPast">Tokens already in the cache (position of the first new token).</param>
     /// <param name="nTokens">Tokens in this batch.</param>
     /// <param name="allLogits">Logits for every token (perplexity) instead of only the last one (generation).</param>
-    public static Batch Build(LlamaHParams hp, LlamaWeights w, KvCache cache, int nPast, int nTokens, bool allLogits)
+    public static Batch Build(LlamaHParams hp, LlamaWeights w, KvCache cache, int nTokens, bool allLogits)
     {
         if (nTokens <= 0)
         {
             throw new ArgumentOutOfRangeException(nameof(nTokens), "A batch needs at least one token.");
         }
-        if (nPast + nTokens > cache.Size)
+        if (nTokens > cache.Size)
         {
-            throw new ArgumentException($"The batch needs {nPast + nTokens} cache positions but the context holds {cache.Size}.");
+            throw new ArgumentException($"A batch of {nTokens} tokens does not fit a context of {cache.Size}.");
         }
         var g = new GraphBuilder();
         Tensor tokens = g.Input(DType.I32, nTokens, name: "inp_tokens");
         Tensor pos = g.Input(DType.I32, nTokens, name: "inp_pos");
+        Tensor kvLen = g.Input(DType.I32, 1, name: "inp_kv_len");
         int hd = hp.HeadDim;
-        int nKv = nPast + nTokens;
         float kqScale = 1f / MathF.Sqrt(hd);
-        var outputs = new List<Tensor>(2 * hp.NLayer + 1);
 
         Tensor inp = g.GetRows(w.TokEmbd, tokens, "inp_embd");
         for (int il = 0; il < hp.NLayer; il++)
@@ -59,18 +58,16 @@ public static class LlamaGraph
             k = g.Rope(g.Reshape(k, hd, hp.NHeadKv, nTokens), pos, hp.NRot, hp.RopeMode, hp.NCtxTrain, hp.RopeFreqBase, hp.RopeFreqScale,
                 freqFactors: w.RopeFreqs, name: $"Krope-{il}");
 
-            // Append this batch's K and V to the cache: rows nPast .. nPast+nTokens of [n_embd_kv, n_ctx].
+            // Write this batch's K and V into the cache rows given by the positions (run-time values), then attend over
+            // the whole cache through views of the writes: the first kv_len rows are valid (also a run-time value), so the
+            // same graph serves every position and the context reuses it from token to token.
             Tensor kc = cache.K[il], vc = cache.V[il];
-            Tensor kDst = g.View(kc, Long4.Of(hp.NEmbdKv, nTokens), kc.Nb[1], kc.Nb[1] * nTokens, kc.Nb[1] * nTokens, kc.Nb[1] * nPast, $"k_cache_view-{il}");
-            Tensor vDst = g.View(vc, Long4.Of(hp.NEmbdKv, nTokens), vc.Nb[1], vc.Nb[1] * nTokens, vc.Nb[1] * nTokens, vc.Nb[1] * nPast, $"v_cache_view-{il}");
-            outputs.Add(g.Cpy(k, kDst, $"k_cache_store-{il}"));
-            outputs.Add(g.Cpy(v, vDst, $"v_cache_store-{il}"));
-
-            // Attention over cache rows 0 .. nKv, heads as the third dimension: [head_dim, n_kv, n_head_kv].
-            Tensor kAll = g.View(kc, Long4.Of(hd, nKv, hp.NHeadKv), kc.Nb[1], kc.Traits.RowSize(hd), kc.Nb[1] * nKv, 0, $"k-{il}");
-            Tensor vAll = g.View(vc, Long4.Of(hd, nKv, hp.NHeadKv), vc.Nb[1], vc.Traits.RowSize(hd), vc.Nb[1] * nKv, 0, $"v-{il}");
+            Tensor kStore = g.SetRows(kc, g.Reshape(k, hp.NEmbdKv, nTokens), pos, $"k_cache_store-{il}");
+            Tensor vStore = g.SetRows(vc, v, pos, $"v_cache_store-{il}");
+            Tensor kAll = g.View(kStore, Long4.Of(hd, cache.Size, hp.NHeadKv), kc.Nb[1], kc.Traits.RowSize(hd), kc.Nb[1] * cache.Size, 0, $"k-{il}");
+            Tensor vAll = g.View(vStore, Long4.Of(hd, cache.Size, hp.NHeadKv), vc.Nb[1], vc.Traits.RowSize(hd), vc.Nb[1] * cache.Size, 0, $"v-{il}");
             Tensor qh = g.Permute(q, 0, 2, 1, 3, $"q-{il}"); // [head_dim, n_tokens, n_head]
-            Tensor attn = g.FlashAttn(qh, kAll, vAll, kqScale, causal: true, nPast: nPast, name: $"attn-{il}"); // [hd, n_head, n_tokens]
+            Tensor attn = g.FlashAttn(qh, kAll, vAll, kqScale, causal: true, name: $"attn-{il}", kvLength: kvLen); // [hd, n_head, n_tokens]
             cur = g.MatMul(l.Wo, g.Reshape(attn, hp.NEmbd, nTokens), $"attn_out-{il}");
             Tensor ffnInp = g.Add(cur, inp, $"ffn_inp-{il}");
 
@@ -88,7 +85,6 @@ public static class LlamaGraph
         }
         Tensor outNorm = g.Mul(g.RmsNorm(inp, hp.RmsEps, "result_rms"), w.OutputNorm, "result_norm");
         Tensor logits = g.MatMul(w.Output, outNorm, "result_output");
-        outputs.Add(logits);
-        return new Batch(g.Build(outputs.ToArray()), tokens, pos, logits);
+        return new Batch(g.Build(logits), tokens, pos, kvLen, logits);
     }
 }

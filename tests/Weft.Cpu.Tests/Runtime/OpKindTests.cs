@@ -32,6 +32,7 @@ public class OpKindTests
         [OpKind.Permute] = g => g.Permute(F32(8, 4, 2), 1, 2, 0, 3),
         [OpKind.Transpose] = g => g.Transpose(F32(8, 4)),
         [OpKind.FlashAttn] = g => g.FlashAttn(F32(8, 3, 2), Tensor.NewLeaf(DType.F16, 8, 5, 2), Tensor.NewLeaf(DType.F16, 8, 5, 2), 0.35f),
+        [OpKind.SetRows] = g => g.SetRows(Tensor.NewLeaf(DType.F16, 8, 6), F32(8, 2), Tensor.NewLeaf(DType.I32, 2)),
     };
 
     private static IEnumerable<OpKind> Ops()
