@@ -306,41 +306,41 @@ public static class Targets
         string model = Path.Combine(c.Assets, MainModel);
         var env = new Dictionary<string, string?> { ["WEFT_ASSETS"] = c.Assets };
         int ran = 0;
-
-        if (verbs.Contains("inspect"))
+        if (!File.Exists(model))
         {
-            if (!File.Exists(model))
+            throw new BuildFailedException($"model not found: {model}. Set WEFT_ASSETS to the folder holding MANIFEST.md (default ../shared/assets).");
+        }
+        string threads = o.Threads.ToString(CultureInfo.InvariantCulture);
+        // The main job, step by step: each step runs when the CLI has its verb.
+        (string Verb, string Title, string[] Args)[] steps =
+        [
+            ("generate", "generate text with the shared model (greedy, 64 tokens)",
+                ["generate", "-m", model, "-p", "Once upon a time", "-n", "64", "--temp", "0", "-t", threads]),
+            ("batch run", "run the example batch and print its metrics",
+                ["batch", "run", Path.Combine(c.RepoRoot, "examples", "story-continuation.flow.json"),
+                 "--data", Path.Combine(c.RepoRoot, "examples", "data", "stories.jsonl"),
+                 "--out", Path.Combine(c.RepoRoot, "artifacts", "runs", "story-continuation"), "--restart"]),
+        ];
+        foreach ((string verb, string title, string[] args) in steps)
+        {
+            if (!verbs.Contains(verb))
             {
-                throw new BuildFailedException($"model not found: {model}. Set WEFT_ASSETS to the folder holding MANIFEST.md (default ../shared/assets).");
+                Log.Info($"skipped: this weft has no '{verb}' verb yet");
+                continue;
             }
-            Log.Step("inspect the model");
-            int code = await ProcessRunner.RunAsync(c.Weft, ["inspect", model], c.RepoRoot, env).ConfigureAwait(false);
+            if (verb == "batch run" && !File.Exists(args[2]))
+            {
+                Log.Info($"skipped: {args[2]} does not exist yet");
+                continue;
+            }
+            Log.Step(title);
+            int code = await ProcessRunner.RunAsync(c.Weft, args, c.RepoRoot, env).ConfigureAwait(false);
             if (code != 0)
             {
-                Log.Error($"weft inspect failed (exit code {code})");
+                Log.Error($"weft {verb} failed (exit code {code})");
                 return code;
             }
             ran++;
-        }
-        else
-        {
-            Log.Info("skipped: this weft has no 'inspect' verb yet");
-        }
-
-        if (verbs.Contains("bench ops"))
-        {
-            Log.Step("CPU op benchmarks");
-            int code = await ProcessRunner.RunAsync(c.Weft, ["bench", "ops", "--threads", o.Threads.ToString(CultureInfo.InvariantCulture)], c.RepoRoot, env).ConfigureAwait(false);
-            if (code != 0)
-            {
-                Log.Error($"weft bench ops failed (exit code {code})");
-                return code;
-            }
-            ran++;
-        }
-        else
-        {
-            Log.Info("skipped: this weft has no 'bench ops' verb yet");
         }
 
         if (ran == 0)
