@@ -316,10 +316,10 @@ public static class Targets
         [
             ("generate", "generate text with the shared model (greedy, 64 tokens)",
                 ["generate", "-m", model, "-p", "Once upon a time", "-n", "64", "--temp", "0", "-t", threads]),
-            ("batch run", "run the example batch and print its metrics",
-                ["batch", "run", Path.Combine(c.RepoRoot, "examples", "story-continuation.flow.json"),
+            ("batch run", "run the example batch (story continuation, scored with perplexity and ROUGE) and print its metrics",
+                ["batch", "run", Path.Combine(c.RepoRoot, "examples", "story.flow.json"),
                  "--data", Path.Combine(c.RepoRoot, "examples", "data", "stories.jsonl"),
-                 "--out", Path.Combine(c.RepoRoot, "artifacts", "runs", "story-continuation"), "--restart"]),
+                 "--out", Path.Combine(c.RepoRoot, "artifacts", "runs", "story"), "--concurrency", "2", "--restart", "--quiet"]),
         ];
         foreach ((string verb, string title, string[] args) in steps)
         {
