@@ -1,0 +1,35 @@
+using Weft.Core;
+
+namespace Weft.Vulkan;
+
+/// <summary>Device memory of one <see cref="VulkanDevice"/> (device-local; written and read through staging or a mapping).</summary>
+public sealed class VulkanBufferType : BufferTypeBase
+{
+    private readonly VulkanDevice _device;
+
+    internal VulkanBufferType(VulkanDevice device)
+    {
+        _device = device;
+    }
+
+    /// <inheritdoc/>
+    public override string Name => _device.Name;
+
+    /// <inheritdoc/>
+    public override long Alignment => Math.Max(64, _device.Info.MinStorageBufferOffsetAlignment);
+
+    /// <summary>
+    /// Largest buffer: the largest device-local heap. Buffers above <see cref="VulkanDevice.MaxAllocation"/> are made of
+    /// several allocations; a tensor must lie within one of them, except matmul and get_rows weights, which are split by rows.
+    /// </summary>
+    public override long MaxSize => _device.HeapSize;
+
+    /// <inheritdoc/>
+    public override bool IsHost => false;
+
+    /// <summary>The device owning this memory.</summary>
+    public VulkanDevice Device => _device;
+
+    /// <inheritdoc/>
+    protected override IBuffer AllocateCore(long size) => new VulkanBuffer(_device.Context, this, size);
+}
