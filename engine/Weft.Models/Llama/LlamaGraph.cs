@@ -23,7 +23,9 @@ public static class LlamaGraph
     /// <param name="cache">The KV cache (its tensors are leaves the graph writes into and reads from).</param>
     /// <param name="nTokens">Tokens in this batch.</param>
     /// <param name="allLogits">Logits for every token (perplexity) instead of only the last one (generation).</param>
-    public static Batch Build(LlamaHParams hp, LlamaWeights w, KvCache cache, int nTokens, bool allLogits)
+    /// <param name="hiddenStates">Stop after the final norm: <see cref="Batch.Logits"/> then holds every token's
+    /// normalised hidden state, F32 [n_embd, n_tokens] (embedding models pool these); <paramref name="allLogits"/> is ignored.</param>
+    public static Batch Build(LlamaHParams hp, LlamaWeights w, KvCache cache, int nTokens, bool allLogits, bool hiddenStates = false)
     {
         if (nTokens <= 0)
         {
@@ -78,12 +80,16 @@ public static class LlamaGraph
             inp = g.Add(cur, ffnInp, $"l_out-{il}");
         }
 
-        if (!allLogits && nTokens > 1)
+        if (!allLogits && !hiddenStates && nTokens > 1)
         {
             inp = g.View(inp, Long4.Of(hp.NEmbd, 1), inp.Nb[1], inp.Nb[1], inp.Nb[1], inp.Nb[1] * (nTokens - 1), "last_token");
             inp = g.Cont(inp, "last_token_cont");
         }
         Tensor outNorm = g.Mul(g.RmsNorm(inp, hp.RmsEps, "result_rms"), w.OutputNorm, "result_norm");
+        if (hiddenStates)
+        {
+            return new Batch(g.Build(outNorm), tokens, pos, kvLen, outNorm);
+        }
         Tensor logits = g.MatMul(w.Output, outNorm, "result_output");
         return new Batch(g.Build(logits), tokens, pos, kvLen, logits);
     }

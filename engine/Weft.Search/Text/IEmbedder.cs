@@ -2,7 +2,7 @@ namespace Weft.Search.Text;
 
 /// <summary>
 /// Turns text into a fixed-size vector for vector search. Implementations: <see cref="HashedEmbedder"/> (built in,
-/// model-free); GGUF embedding models (BERT-style and decoder models) plug in here once the inference backend can run them.
+/// model-free) and <see cref="GgufEmbedder"/> (GGUF embedding models).
 /// </summary>
 public interface IEmbedder
 {

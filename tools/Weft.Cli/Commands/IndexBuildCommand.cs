@@ -15,7 +15,9 @@ namespace Weft.Cli.Commands;
     Chunking: recursive (headings, paragraphs, sentences; default) or tokens (fixed size with --overlap).
     Token counts come from --tokenizer (a GGUF/tokenizer.json/tiktoken file) or, without it, count words and
     punctuation marks. Embeddings: the built-in hashed bag-of-words embedder (--dim, default 256), which matches
-    shared words and word fragments, not meaning. GGUF embedding models (--embed-model) are not available yet.
+    shared words and word fragments, not meaning; or a GGUF embedding model (--embed-model, architecture bert:
+    BERT, MiniLM, BGE…), whose tokenizer then also counts chunk tokens unless --tokenizer is given. The model's path
+    is saved in INDEX/embed-model.json so that `weft index search` embeds queries with the same model.
     """)]
 public sealed class IndexBuildCommand : ICommand
 {
@@ -34,11 +36,6 @@ public sealed class IndexBuildCommand : ICommand
         docs.AddRange(args.Positionals());
         args.EnsureAllUsed();
 
-        if (embedModel is not null)
-        {
-            Console.Error.WriteLine($"weft index build: embedding models are not available yet ('{embedModel}'): the BERT and decoder embedding architectures need the compute graph and CPU backend. Leave out --embed-model to index with BM25 and the built-in hashed embedder.");
-            return Task.FromResult(2);
-        }
         if (docs.Count == 0)
         {
             throw new CliUsageException("give at least one document path with --docs");
@@ -47,7 +44,14 @@ public sealed class IndexBuildCommand : ICommand
         {
             throw new CliUsageException($"--overlap ({overlap}) must be smaller than --chunk-tokens ({chunkTokens})");
         }
-        ITokenCounter counter = tokenizerPath is null ? WordTokenCounter.Instance : new TokenizerTokenCounter(TokenizerLoader.Load(tokenizerPath));
+        using GgufEmbedder? model = embedModel is null ? null : EmbedModelFile.Open(embedModel);
+        if (model is not null && chunkTokens + 2 > model.Model.MaxTokens)
+        {
+            throw new CliUsageException($"--chunk-tokens {chunkTokens} does not fit {Path.GetFileName(embedModel)}, which takes {model.Model.MaxTokens} tokens with [CLS] and [SEP]: use at most {model.Model.MaxTokens - 2}");
+        }
+        ITokenCounter counter = tokenizerPath is not null ? new TokenizerTokenCounter(TokenizerLoader.Load(tokenizerPath))
+            : model is not null ? new TokenizerTokenCounter(model.Model.Tokenizer)
+            : WordTokenCounter.Instance;
         IChunker chunker = chunkerName switch
         {
             "recursive" => new RecursiveChunker(counter, chunkTokens),
@@ -56,8 +60,10 @@ public sealed class IndexBuildCommand : ICommand
         };
         var sw = Stopwatch.StartNew();
         List<SourceDocument> documents = DocumentLoader.Load(docs).ToList();
-        using DocumentCollection collection = DocumentCollection.Build(documents, chunker, new HashedEmbedder(dim), threads);
+        IEmbedder embedder = model is not null ? model : new HashedEmbedder(dim);
+        using DocumentCollection collection = DocumentCollection.Build(documents, chunker, embedder, threads);
         collection.Save(output);
+        EmbedModelFile.Save(output, model);
         Console.WriteLine($"indexed {documents.Count} document(s) as {collection.Chunks.Count} chunk(s) into {output} in {sw.Elapsed.TotalSeconds:F2} s (BM25 + {collection.Embedder.Name})");
         return Task.FromResult(0);
     }

@@ -1,14 +1,17 @@
 using System.Text.Json;
 using Weft.Search.Collections;
+using Weft.Search.Text;
 
 namespace Weft.Cli.Commands;
 
 /// <summary><c>weft index search</c>: query an index built by <c>weft index build</c>.</summary>
 [Verb("index search", "Search a document index (BM25 by default, --hybrid or --vector)",
     Usage = """
-    weft index search INDEX --query TEXT [-k K] [--hybrid | --vector] [--json]
+    weft index search INDEX --query TEXT [-k K] [--hybrid | --vector] [--json] [--embed-model MODEL]
 
     BM25 ranks by shared terms; --vector by the index's embedder; --hybrid fuses both by reciprocal rank fusion.
+    An index built with --embed-model embeds queries with the model saved in INDEX/embed-model.json; --embed-model
+    gives its path when the file has moved (it must be the same model).
     """)]
 public sealed class IndexSearchCommand : ICommand
 {
@@ -20,6 +23,7 @@ public sealed class IndexSearchCommand : ICommand
         bool hybrid = args.Flag("--hybrid");
         bool vector = args.Flag("--vector");
         bool json = args.Flag("--json");
+        string? embedModel = args.Option("--embed-model");
         List<string> pos = args.Positionals();
         args.EnsureAllUsed();
         if (pos.Count != 1)
@@ -31,7 +35,8 @@ public sealed class IndexSearchCommand : ICommand
             throw new CliUsageException("--hybrid and --vector exclude each other");
         }
         SearchMode mode = hybrid ? SearchMode.Hybrid : vector ? SearchMode.Vector : SearchMode.Lexical;
-        using DocumentCollection collection = DocumentCollection.Load(pos[0]);
+        using GgufEmbedder? model = EmbedModelFile.OpenFor(pos[0], embedModel);
+        using DocumentCollection collection = DocumentCollection.Load(pos[0], model);
         List<CollectionHit> hits = collection.Search(query, k, mode);
         if (json)
         {
