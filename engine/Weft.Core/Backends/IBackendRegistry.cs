@@ -14,4 +14,7 @@ public interface IBackendRegistry
 
     /// <summary>The devices of this backend family present on this machine (may be empty).</summary>
     IReadOnlyList<IDevice> Devices { get; }
+
+    /// <summary>(optional) One line on the registry's state, e.g. why it found no device. The default is null.</summary>
+    string? Status => null;
 }

@@ -23,7 +23,15 @@ public static class BackendSelector
         string why = "no GPU backend is registered";
         foreach (IBackendRegistry reg in BackendRegistry.Default.Registries)
         {
-            if (reg.Devices.Count == 0 || reg.Devices[0].Kind == DeviceKind.Cpu)
+            if (reg.Devices.Count == 0)
+            {
+                if (reg.Status is string status)
+                {
+                    why = $"{reg.Name}: {status}";
+                }
+                continue;
+            }
+            if (reg.Devices[0].Kind == DeviceKind.Cpu)
             {
                 continue;
             }

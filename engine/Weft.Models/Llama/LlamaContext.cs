@@ -19,6 +19,7 @@ public sealed partial class LlamaContext : IDisposable
     private readonly List<int> _history = new();
     private readonly int[] _positions;
     private readonly int[] _kvLen = new int[1];
+    private readonly LlamaWeights _weights;
     private readonly Dictionary<(int, bool), LlamaGraph.Batch> _graphs = new();
     private Graph? _allocated;
 
@@ -31,6 +32,7 @@ public sealed partial class LlamaContext : IDisposable
         _backends = BackendSelector.Create(p.Backend, p.Threads, out string note);
         BackendNote = note;
         _scheduler = new Scheduler(_backends);
+        _weights = model.WeightsFor(_backends[0]);
         _cache = new KvCache(model.HParams, size, p.KvType, bytes => _backends[0].Device.DefaultBufferType.Allocate(bytes));
         _lastLogits = new float[model.HParams.NVocab];
         _positions = new int[p.BatchSize];
@@ -157,7 +159,7 @@ public sealed partial class LlamaContext : IDisposable
             {
                 _graphs.Clear();
             }
-            b = LlamaGraph.Build(_model.HParams, _model.Weights, _cache, n, allLogits);
+            b = LlamaGraph.Build(_model.HParams, _weights, _cache, n, allLogits);
             _graphs[key] = b;
         }
         if (!ReferenceEquals(_allocated, b.Graph))

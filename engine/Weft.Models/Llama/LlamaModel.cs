@@ -109,10 +109,74 @@ public sealed class LlamaModel : IDisposable
         return fs.Read(magic) == 4 && BitConverter.ToUInt32(magic) == GgufFile.Magic;
     }
 
+    private readonly Dictionary<IBufferType, (LlamaWeights Weights, IBuffer Buffer)> _deviceWeights = new();
+    private readonly object _deviceLock = new();
+
+    /// <summary>
+    /// The weights as the given backend should see them: the host tensors for host memory, otherwise copies uploaded
+    /// once (per buffer type, for the model's lifetime) into the backend's device memory, so that the scheduler runs
+    /// the matrix products where the weights live.
+    /// </summary>
+    public LlamaWeights WeightsFor(IBackend backend)
+    {
+        IBufferType bt = backend.Device.DefaultBufferType;
+        if (bt.IsHost)
+        {
+            return Weights;
+        }
+        lock (_deviceLock)
+        {
+            if (_deviceWeights.TryGetValue(bt, out var cached))
+            {
+                return cached.Weights;
+            }
+            var all = Weights.All().Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>().ToList();
+            var offsets = new Dictionary<Tensor, long>(ReferenceEqualityComparer.Instance);
+            long size = 0;
+            foreach (Tensor t in all)
+            {
+                offsets[t] = size;
+                size += (bt.AllocSize(t) + bt.Alignment - 1) / bt.Alignment * bt.Alignment;
+            }
+            IBuffer buffer = bt.Allocate(Math.Max(size, bt.Alignment));
+            try
+            {
+                LlamaWeights device = Weights.Map(t =>
+                {
+                    var d = new Tensor { Type = t.Type, Ne = t.Ne, Nb = t.Nb, Name = t.Name, Flags = t.Flags, Buffer = buffer, Offset = offsets[t] };
+                    d.Data = buffer.HostPointer == 0 ? 0 : buffer.HostPointer + (nint)d.Offset;
+                    unsafe
+                    {
+                        buffer.Write(d.Offset, new ReadOnlySpan<byte>((void*)t.Data, checked((int)t.ByteSize)));
+                    }
+                    return d;
+                });
+                _deviceWeights[bt] = (device, buffer);
+                return device;
+            }
+            catch
+            {
+                buffer.Dispose();
+                throw;
+            }
+        }
+    }
+
     /// <summary>Creates an inference context (KV cache and compute state).</summary>
     /// <exception cref="ArgumentException">Invalid parameters.</exception>
     public LlamaContext CreateContext(ContextParams? parameters = null) => new(this, parameters ?? new ContextParams());
 
     /// <inheritdoc/>
-    public void Dispose() => _owner.Dispose();
+    public void Dispose()
+    {
+        lock (_deviceLock)
+        {
+            foreach (var (_, buffer) in _deviceWeights.Values)
+            {
+                buffer.Dispose();
+            }
+            _deviceWeights.Clear();
+        }
+        _owner.Dispose();
+    }
 }

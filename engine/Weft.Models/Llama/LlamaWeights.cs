@@ -62,6 +62,27 @@ public sealed class LlamaWeights
         }
     }
 
+    /// <summary>A copy of these weights with every tensor replaced by <paramref name="map"/> (tied tensors stay tied).</summary>
+    public LlamaWeights Map(Func<Tensor, Tensor> map)
+    {
+        var done = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
+        Tensor M(Tensor t) => done.TryGetValue(t, out Tensor? m) ? m : done[t] = map(t);
+        Tensor? O(Tensor? t) => t is null ? null : M(t);
+        return new LlamaWeights
+        {
+            TokEmbd = M(TokEmbd),
+            OutputNorm = M(OutputNorm),
+            Output = M(Output),
+            RopeFreqs = O(RopeFreqs),
+            Layers = Layers.Select(l => new LlamaLayer
+            {
+                AttnNorm = M(l.AttnNorm), Wq = M(l.Wq), Wk = M(l.Wk), Wv = M(l.Wv), Wo = M(l.Wo),
+                Bq = O(l.Bq), Bk = O(l.Bk), Bv = O(l.Bv),
+                FfnNorm = M(l.FfnNorm), WGate = M(l.WGate), WUp = M(l.WUp), WDown = M(l.WDown),
+            }).ToArray(),
+        };
+    }
+
     /// <summary>Binds the weights of a GGUF file, checking names, shapes and types.</summary>
     /// <exception cref="ModelFormatException">A tensor is missing, has the wrong shape or an unsupported type.</exception>
     public static LlamaWeights FromGguf(GgufFile gguf, LlamaHParams hp)
