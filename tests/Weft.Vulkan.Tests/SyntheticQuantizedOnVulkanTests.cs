@@ -10,12 +10,13 @@ namespace Weft.Vulkan.Tests;
 /// <summary>
 /// A synthetic Llama model (n_embd 256 so the K-quants apply, real 32000-token vocabulary) quantized to q4_0 and
 /// q4_k_m, weights uploaded to the device, also with every device allocation capped small so weights are split across
-/// buffers: the prompt's logits on Vulkan match the CPU's within the activation-quantization bound (the CPU quantizes
-/// activations to Q8 for quantized dots, the shaders use F32 activations).
+/// buffers: the prompt's logits on Vulkan equal those of the same weights dequantized to F32 (the shaders keep
+/// activations in F32), and the CPU's stay within the bound its Q8 activation quantization sets.
 /// </summary>
 /// <remarks>
-/// Greedy ids over 32 tokens are not asserted here: on random weights the two activation paths flip near-tied argmaxes
-/// after a few tokens (seen at positions 2 and 6); stories260K's greedy-id parity is checked in LlamaOnVulkanTests.
+/// Greedy ids of CPU and Vulkan are not compared on these quantized models: on random weights the two activation paths
+/// (Q8 on the CPU, F32 in the shaders) flip near-tied argmaxes after a few tokens (seen at positions 2 and 6).
+/// stories260K's greedy-id parity is checked in LlamaOnVulkanTests.
 /// </remarks>
 public sealed class SyntheticQuantizedOnVulkanTests
 {
@@ -54,23 +55,42 @@ public sealed class SyntheticQuantizedOnVulkanTests
         try
         {
             Environment.SetEnvironmentVariable("WEFT_VULKAN_MAX_ALLOC", maxAlloc);
+            // The same weights dequantized to F32: the exact product the quantized shaders compute (they keep
+            // activations in F32), while the CPU quantizes activations to Q8 for its integer dot products.
+            string deq = Path.Combine(s_dir, $"synth-{type}-dequantized.gguf");
+            if (!File.Exists(deq))
+            {
+                ModelQuantizer.Run(path, deq, QuantizationTarget.Parse("f32"), new QuantizeOptions { Threads = 2, AllowRequantize = true });
+            }
+            float[] reference;
+            using (LlamaModel f32 = LlamaModel.Load(deq))
+            {
+                reference = PromptLogits(f32, BackendChoice.Cpu, out _);
+            }
             using LlamaModel model = LlamaModel.Load(path);
             float[] cpu = PromptLogits(model, BackendChoice.Cpu, out _);
             float[] gpu = PromptLogits(model, BackendChoice.Vulkan, out long dispatches);
             Assert.That(dispatches, Is.GreaterThan(0));
-            double err = 0, norm = 0;
-            for (int i = 0; i < cpu.Length; i++)
-            {
-                err += (cpu[i] - gpu[i]) * (double)(cpu[i] - gpu[i]);
-                norm += cpu[i] * (double)cpu[i];
-            }
-            TestContext.Out.WriteLine($"{type}: NMSE {err / norm:E2} over {cpu.Length} logits");
-            Assert.That(err / norm, Is.LessThan(1e-3));
+            double gpuErr = Nmse(gpu, reference), cpuErr = Nmse(cpu, reference);
+            TestContext.Out.WriteLine($"{type}: Vulkan vs dequantized F32 NMSE {gpuErr:E2}; CPU (Q8 activations) vs dequantized F32 NMSE {cpuErr:E2}");
+            Assert.That(gpuErr, Is.LessThan(1e-9));
+            Assert.That(cpuErr, Is.LessThan(2e-3));
         }
         finally
         {
             Environment.SetEnvironmentVariable("WEFT_VULKAN_MAX_ALLOC", old);
         }
+    }
+
+    private static double Nmse(float[] a, float[] reference)
+    {
+        double err = 0, norm = 0;
+        for (int i = 0; i < a.Length; i++)
+        {
+            err += (a[i] - reference[i]) * (double)(a[i] - reference[i]);
+            norm += reference[i] * (double)reference[i];
+        }
+        return err / norm;
     }
 
     private static float[] PromptLogits(LlamaModel model, BackendChoice backend, out long dispatches)
