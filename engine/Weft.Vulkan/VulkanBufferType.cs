@@ -3,7 +3,7 @@ using Weft.Core;
 namespace Weft.Vulkan;
 
 /// <summary>Device memory of one <see cref="VulkanDevice"/> (device-local; written and read through staging or a mapping).</summary>
-public sealed class VulkanBufferType : BufferTypeBase
+public sealed class VulkanBufferType : BufferTypeBase, IBufferType
 {
     private readonly VulkanDevice _device;
 
@@ -23,6 +23,9 @@ public sealed class VulkanBufferType : BufferTypeBase
     /// several allocations; a tensor must lie within one of them, except matmul and get_rows weights, which are split by rows.
     /// </summary>
     public override long MaxSize => _device.HeapSize;
+
+    /// <summary>One chunk of a <see cref="VulkanBuffer"/> (the device's largest allocation, 256-byte aligned).</summary>
+    public long ContiguousLimit => _device.MaxAllocation & ~255L;
 
     /// <inheritdoc/>
     public override bool IsHost => false;

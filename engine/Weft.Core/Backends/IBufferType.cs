@@ -22,4 +22,11 @@ public interface IBufferType
 
     /// <summary>Bytes a tensor occupies in buffers of this type (at least its <see cref="Tensor.ByteSize"/>; some devices pad).</summary>
     long AllocSize(Tensor tensor) => tensor.ByteSize;
+
+    /// <summary>
+    /// (optional) Largest byte range a tensor may span without crossing an internal boundary of a buffer of this type
+    /// (devices that build big buffers from several allocations). Placements keep smaller tensors inside one such
+    /// range: see <see cref="BufferLayout"/>. The default is <see cref="MaxSize"/>.
+    /// </summary>
+    long ContiguousLimit => MaxSize;
 }

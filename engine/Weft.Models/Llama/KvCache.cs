@@ -15,8 +15,9 @@ public sealed class KvCache : IDisposable
     /// <param name="size">Context length in tokens.</param>
     /// <param name="type">F16, F32 or Q8_0.</param>
     /// <param name="allocate">Allocates the buffer (host memory, or device memory for a GPU backend).</param>
+    /// <param name="contiguousLimit">The buffer type's <see cref="IBufferType.ContiguousLimit"/>: no layer's tensor crosses a multiple of it.</param>
     /// <exception cref="ArgumentException">Unsupported type or size.</exception>
-    public KvCache(LlamaHParams hp, int size, DType type, Func<long, IBuffer> allocate)
+    public KvCache(LlamaHParams hp, int size, DType type, Func<long, IBuffer> allocate, long contiguousLimit = long.MaxValue)
     {
         if (type is not (DType.F16 or DType.F32 or DType.Q8_0))
         {
@@ -32,25 +33,23 @@ public sealed class KvCache : IDisposable
         }
         Size = size;
         Type = type;
-        long layerBytes = TypeTraits.Of(type).RowSize(hp.NEmbdKv) * size;
-        long total = checked(layerBytes * 2 * hp.NLayer);
+        long layerBytes = checked(TypeTraits.Of(type).RowSize(hp.NEmbdKv) * size);
+        (long[] offsets, long total) = BufferLayout.Place(Enumerable.Repeat(layerBytes, 2 * hp.NLayer).ToArray(), 256, contiguousLimit);
         _buffer = allocate(total);
         K = new Tensor[hp.NLayer];
         V = new Tensor[hp.NLayer];
-        long offset = 0;
         for (int il = 0; il < hp.NLayer; il++)
         {
-            K[il] = Place(Tensor.NewLeaf(type, hp.NEmbdKv, size, name: $"cache_k_l{il}"), ref offset);
-            V[il] = Place(Tensor.NewLeaf(type, hp.NEmbdKv, size, name: $"cache_v_l{il}"), ref offset);
+            K[il] = Place(Tensor.NewLeaf(type, hp.NEmbdKv, size, name: $"cache_k_l{il}"), offsets[2 * il]);
+            V[il] = Place(Tensor.NewLeaf(type, hp.NEmbdKv, size, name: $"cache_v_l{il}"), offsets[2 * il + 1]);
         }
     }
 
-    private Tensor Place(Tensor t, ref long offset)
+    private Tensor Place(Tensor t, long offset)
     {
         t.Buffer = _buffer;
         t.Offset = offset;
         t.Data = _buffer.HostPointer == 0 ? 0 : _buffer.HostPointer + (nint)offset;
-        offset += t.ByteSize;
         return t;
     }
 

@@ -33,7 +33,7 @@ public sealed partial class LlamaContext : IDisposable
         BackendNote = note;
         _scheduler = new Scheduler(_backends);
         _weights = model.WeightsFor(_backends[0]);
-        _cache = new KvCache(model.HParams, size, p.KvType, bytes => _backends[0].Device.DefaultBufferType.Allocate(bytes));
+        _cache = new KvCache(model.HParams, size, p.KvType, bytes => _backends[0].Device.DefaultBufferType.Allocate(bytes), _backends[0].Device.DefaultBufferType.ContiguousLimit);
         _lastLogits = new float[model.HParams.NVocab];
         _positions = new int[p.BatchSize];
     }

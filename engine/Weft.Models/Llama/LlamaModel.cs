@@ -130,19 +130,26 @@ public sealed class LlamaModel : IDisposable
             {
                 return cached.Weights;
             }
-            var all = Weights.All().Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>().ToList();
+            // As llama.cpp does, the token embedding table stays in host memory (only a few rows are read per batch)
+            // unless the output projection shares it.
+            bool keepEmbdOnHost = !ReferenceEquals(Weights.Output, Weights.TokEmbd);
+            var all = Weights.All().Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>()
+                .Where(t => !(keepEmbdOnHost && ReferenceEquals(t, Weights.TokEmbd))).ToList();
+            (long[] placed, long size) = BufferLayout.Place(all.Select(t => bt.AllocSize(t)).ToArray(), bt.Alignment, bt.ContiguousLimit);
             var offsets = new Dictionary<Tensor, long>(ReferenceEqualityComparer.Instance);
-            long size = 0;
-            foreach (Tensor t in all)
+            for (int i = 0; i < all.Count; i++)
             {
-                offsets[t] = size;
-                size += (bt.AllocSize(t) + bt.Alignment - 1) / bt.Alignment * bt.Alignment;
+                offsets[all[i]] = placed[i];
             }
-            IBuffer buffer = bt.Allocate(Math.Max(size, bt.Alignment));
+            IBuffer buffer = bt.Allocate(size);
             try
             {
                 LlamaWeights device = Weights.Map(t =>
                 {
+                    if (!offsets.ContainsKey(t))
+                    {
+                        return t;
+                    }
                     var d = new Tensor { Type = t.Type, Ne = t.Ne, Nb = t.Nb, Name = t.Name, Flags = t.Flags, Buffer = buffer, Offset = offsets[t] };
                     d.Data = buffer.HostPointer == 0 ? 0 : buffer.HostPointer + (nint)d.Offset;
                     unsafe
