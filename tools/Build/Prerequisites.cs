@@ -38,7 +38,7 @@ public static class Prerequisites
     [
         new("Vulkan loader", "libvulkan.so.1 loads", () => CanLoad("libvulkan.so.1"), "libvulkan1", Need.Test),
         new("Mesa lavapipe (CPU Vulkan driver)", "/usr/share/vulkan/icd.d/lvp_icd*.json", HasLavapipe, "mesa-vulkan-drivers", Need.Test),
-        new("glslc (GLSL to SPIR-V compiler)", "glslc on PATH", () => ProcessRunner.FindOnPath("glslc") is not null, "glslc", Need.Test),
+        new("glslc (GLSL to SPIR-V compiler)", "glslc on PATH", () => ProcessRunner.FindOnPath("glslc") is not null, "glslc", Need.Build | Need.Test | Need.Run | Need.Bench),
         new("LZ4 library", "liblz4.so.1 loads", () => CanLoad("liblz4.so.1"), "liblz4-1", Need.Test | Need.Run | Need.Bench),
     ];
 
