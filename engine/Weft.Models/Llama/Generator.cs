@@ -187,13 +187,21 @@ public sealed class Generator
         }
     }
 
+    // Only the text not yet returned (plus the overlap a stop string could start in) is searched, so each token costs
+    // O(longest stop string), not O(everything generated so far).
     private static int FindStop(System.Text.StringBuilder text, IReadOnlyList<string> stops, int from)
     {
-        if (stops.Count == 0)
+        int maxLen = 0;
+        foreach (string stop in stops)
+        {
+            maxLen = Math.Max(maxLen, stop.Length);
+        }
+        if (maxLen == 0)
         {
             return -1;
         }
-        string s = text.ToString();
+        int start = Math.Max(0, from - maxLen + 1);
+        string window = text.ToString(start, text.Length - start);
         int best = -1;
         foreach (string stop in stops)
         {
@@ -201,13 +209,13 @@ public sealed class Generator
             {
                 continue;
             }
-            int i = s.IndexOf(stop, Math.Max(0, from - stop.Length + 1), StringComparison.Ordinal);
-            if (i >= 0 && (best < 0 || i < best))
+            int k = window.IndexOf(stop, StringComparison.Ordinal);
+            if (k >= 0 && (best < 0 || k < best))
             {
-                best = i;
+                best = k;
             }
         }
-        return best;
+        return best < 0 ? -1 : start + best;
     }
 
     // Context shift: keep the first `keep` tokens and the newer half of the rest, then re-evaluate them.
