@@ -334,8 +334,35 @@ public sealed class GraphBuilder
     }
 
     /// <summary>
+    /// Distances between every column of <paramref name="a"/> (F32 [d, n_a], for example the base vectors) and every
+    /// column of <paramref name="b"/> (F32 [d, n_b], for example a batch of queries); the result is F32 [n_a, n_b], so
+    /// row j holds the distances of b's column j to all of a. Param 0 is the <see cref="PairwiseMetric"/>.
+    /// </summary>
+    /// <remarks>Effectively computes <c>dst[i, j] = Σ_k (a[k, i] − b[k, j])²</c> (<see cref="PairwiseMetric.L2Squared"/>)
+    /// or <c>dst[i, j] = 1 − Σ_k a[k, i] · b[k, j]</c> (<see cref="PairwiseMetric.InnerProduct"/>), summed in F32; NaN inputs give NaN.</remarks>
+    /// <exception cref="ArgumentException">a or b is not a 2-D F32 tensor, their dimensions differ, or the metric is unknown.</exception>
+    public Tensor PairwiseDistance(Tensor a, Tensor b, PairwiseMetric metric, string name = "")
+    {
+        RequireF32(a, OpKind.PairwiseDistance, "src0");
+        RequireF32(b, OpKind.PairwiseDistance, "src1");
+        if (a.Ne[0] != b.Ne[0] || a.Ne[2] != 1 || a.Ne[3] != 1 || b.Ne[2] != 1 || b.Ne[3] != 1)
+        {
+            throw new ArgumentException($"PairwiseDistance: '{a.Name}' {a.Ne} and '{b.Name}' {b.Ne} must be 2-D with the same vector dimension (ne0).");
+        }
+        if (metric is not (PairwiseMetric.L2Squared or PairwiseMetric.InnerProduct))
+        {
+            throw new ArgumentException($"PairwiseDistance: unknown metric {metric}.", nameof(metric));
+        }
+        Tensor t = Node(OpKind.PairwiseDistance, DType.F32, a.Ne[1], b.Ne[1], 1, 1, name, a, b);
+        t.Params[0] = (int)metric;
+        return t;
+    }
+
+    /// <summary>
     /// Fused attention, flash-attention style (online softmax, no score matrix in memory).
-    /// q: F32 [D, n_q, H]; k: F32/F16 [D, n_kv, H_kv]; v: F32/F16 [Dv, n_kv, H_kv]; H_kv must divide H (GQA/MQA).
+    /// q: F32 [D, n_q, H]; k: F32/F16/Q8_0 [D, n_kv, H_kv]; v: F32/F16/Q8_0 [Dv, n_kv, H_kv]; H_kv must divide H (GQA/MQA);
+    /// Q8_0 rows must hold a multiple of 32 elements. Optional mask (src3): F32/F16 [≥ n_kv, ≥ n_q, *, *], added to
+    /// the scores, broadcast over heads (head h reads mask plane h % mask.ne2).
     /// Result: F32 [Dv, H, n_q] (heads of one token adjacent, ready to reshape to [Dv*H, n_q]).
     /// Params: 0 scale, 1 causal (query i sees keys j ≤ nPast + i), 2 n_past, 3 logit softcap (0 = off).
     /// With <paramref name="kvLength"/> (I32 [1], src4) only the first kvLength keys exist and n_past = kvLength - n_q
@@ -348,9 +375,13 @@ public sealed class GraphBuilder
             throw new ArgumentException($"FlashAttn: kv length '{kvLength.Name}' must be a single i32.");
         }
         RequireF32(q, OpKind.FlashAttn, "q");
-        if (k.Type is not (DType.F32 or DType.F16) || v.Type is not (DType.F32 or DType.F16))
+        if (k.Type is not (DType.F32 or DType.F16 or DType.Q8_0) || v.Type is not (DType.F32 or DType.F16 or DType.Q8_0))
         {
-            throw new ArgumentException($"FlashAttn: k and v must be f32 or f16 (got {k.Traits.Name}, {v.Traits.Name}).");
+            throw new ArgumentException($"FlashAttn: k and v must be f32, f16 or q8_0 (got {k.Traits.Name}, {v.Traits.Name}).");
+        }
+        if ((k.Type == DType.Q8_0 && k.Ne[0] % 32 != 0) || (v.Type == DType.Q8_0 && v.Ne[0] % 32 != 0))
+        {
+            throw new ArgumentException($"FlashAttn: q8_0 keys and values need rows that are a multiple of 32 elements (k.ne0 = {k.Ne[0]}, v.ne0 = {v.Ne[0]}).");
         }
         if (k.Ne[0] != q.Ne[0] || v.Ne[1] != k.Ne[1] || v.Ne[2] != k.Ne[2] || q.Ne[2] % k.Ne[2] != 0)
         {

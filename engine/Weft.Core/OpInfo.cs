@@ -120,6 +120,7 @@ public sealed class OpInfo
         Set(OpKind.Transpose, nameof(GraphBuilder.Transpose), 1, 1, view: true);
         Set(OpKind.FlashAttn, nameof(GraphBuilder.FlashAttn), 3, 5);
         Set(OpKind.SetRows, nameof(GraphBuilder.SetRows), 3, 3);
+        Set(OpKind.PairwiseDistance, nameof(GraphBuilder.PairwiseDistance), 2, 2);
         for (int i = 1; i < t.Length; i++)
         {
             if (t[i] is null)

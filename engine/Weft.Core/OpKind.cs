@@ -53,6 +53,12 @@ public enum OpKind
     /// decode graph serves every position (ggml's set_rows).
     /// </summary>
     SetRows,
+    /// <summary>
+    /// dst[i, j] = distance(src0[:, i], src1[:, j]) for every pair of columns (F32 [n_a, n_b]); param 0 is a
+    /// <see cref="PairwiseMetric"/>: squared L2 <c>Σ(a−b)²</c> computed directly, or the inner-product distance <c>1 − Σ a·b</c>.
+    /// Batched exact nearest-neighbour search and re-scoring.
+    /// </summary>
+    PairwiseDistance,
     /// <summary>Number of op kinds (not an op).</summary>
     Count,
 }

@@ -237,6 +237,7 @@ public sealed class CpuBackend : BackendBase
                 _failed = 0;
             }
             IReadOnlyList<Tensor> nodes = Nodes;
+            bool profile = ith == 0 && CpuProfile.Enabled;
             for (int i = 0; i < nodes.Count; i++)
             {
                 ICpuOp? op = Ops[i];
@@ -244,6 +245,7 @@ public sealed class CpuBackend : BackendBase
                 {
                     continue;
                 }
+                long t0 = profile ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
                 if (Volatile.Read(ref _failed) == 0)
                 {
                     try
@@ -262,6 +264,10 @@ public sealed class CpuBackend : BackendBase
                 }
                 // Every thread reaches every barrier, even after a failure, so no thread is left waiting.
                 Barrier.SignalAndWait();
+                if (profile)
+                {
+                    CpuProfile.Add(nodes[i], System.Diagnostics.Stopwatch.GetTimestamp() - t0);
+                }
             }
         }
     }

@@ -5,8 +5,8 @@ namespace Weft.Vulkan;
 
 internal sealed unsafe partial class VulkanContext
 {
-    /// <summary>Bindings of every shader: 0 src0, 1 src1, 2 src2, 3 dst (shaders/common/head.glsl), 4 an extra source (flash attention's kv length).</summary>
-    public const int BindingCount = 5;
+    /// <summary>Bindings of every shader: 0 src0, 1 src1, 2 src2, 3 dst (shaders/common/head.glsl), 4 and 5 extra sources (flash attention's kv length and mask).</summary>
+    public const int BindingCount = 6;
 
     private readonly Dictionary<(string, uint), ulong> _pipelines = new();
     private readonly Dictionary<string, ulong> _modules = new();

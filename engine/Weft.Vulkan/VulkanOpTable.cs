@@ -12,6 +12,7 @@ internal static class VulkanOpTable
     {
         var table = new IVulkanOp?[(int)OpKind.Count];
         IVulkanOp[] all = [new BinaryOp(), new UnaryOp(), new NormOp(), new SoftMaxOp(), new RopeOp(), new GetRowsOp(), new CpyOp(), new MatMulOp(), new SetRowsOp(), new FlashAttnOp()];
+        all = [.. all, new PairwiseDistanceOp()];
         foreach (IVulkanOp op in all)
         {
             foreach (OpKind k in op.Kinds)

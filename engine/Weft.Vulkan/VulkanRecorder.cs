@@ -84,6 +84,37 @@ internal sealed unsafe class VulkanRecorder
         return scratch;
     }
 
+    private VulkanBuffer? _scratch;
+
+    /// <summary>The device this recording runs on.</summary>
+    public VulkanDevice Device => _device;
+
+    /// <summary>
+    /// A device buffer of at least <paramref name="bytes"/> bytes (one allocation) shared by the nodes of this recording:
+    /// a later call may return the same buffer, so its content is only valid until another node fills it (the barrier
+    /// after every dispatch orders the uses). A larger request allocates a new buffer and clears <see cref="ScratchContent"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><paramref name="bytes"/> exceeds the device's largest allocation.</exception>
+    public VulkanBuffer Scratch(long bytes)
+    {
+        long cap = _device.MaxAllocation & ~255L;
+        if (bytes > cap)
+        {
+            throw new InvalidOperationException($"Vulkan node '{_node?.Name}': a scratch buffer of {bytes} bytes exceeds the {cap}-byte allocation limit of {_device.Name}.");
+        }
+        if (_scratch is null || _scratch.Size < bytes)
+        {
+            // At least 1 MiB (within the cap) so the nodes of one graph rarely need a second allocation.
+            _scratch = new VulkanBuffer(_ctx, _device.BufferType, Math.Min(cap, Math.Max(bytes, 1L << 20)), clear: false);
+            _temporaries.Add(_scratch);
+            ScratchContent = null;
+        }
+        return _scratch;
+    }
+
+    /// <summary>What the <see cref="Scratch"/> buffer holds now, as the op that filled it describes it (null: unknown).</summary>
+    public object? ScratchContent { get; set; }
+
     /// <summary>Dispatches recorded so far.</summary>
     public int Dispatches { get; private set; }
 
@@ -115,7 +146,7 @@ internal sealed unsafe class VulkanRecorder
         return e;
     }
 
-    /// <summary>Binds <paramref name="t"/> at binding <paramref name="slot"/> (0, 1, 2 sources, 3 dst) and fills its shape, strides and offset.</summary>
+    /// <summary>Binds <paramref name="t"/> at binding <paramref name="slot"/> (0, 1, 2 sources, 3 dst, 4 and 5 extra sources) and fills its shape, strides and offset (slots 0, 1, 3).</summary>
     /// <returns>The tensor's byte offset inside the bound range.</returns>
     public uint Bind(int slot, Tensor t, ref PushConstants pc)
     {
@@ -154,6 +185,7 @@ internal sealed unsafe class VulkanRecorder
                 pc.Off2 = (uint)rel;
                 break;
             case 4:
+            case 5:
                 break;
             default:
                 (pc.Ne0, pc.Ne1, pc.Ne2, pc.Ne3, pc.Nb0, pc.Nb1, pc.Nb2, pc.Nb3, pc.OffD) = (ne0, ne1, ne2, ne3, nb0, nb1, nb2, nb3, (uint)rel);

@@ -176,6 +176,9 @@ public sealed class HnswIndexTests
     [TestCase(VectorStorage.Int8, DistanceMetric.L2)]
     [TestCase(VectorStorage.Int8, DistanceMetric.Cosine)]
     [TestCase(VectorStorage.F16, DistanceMetric.Cosine)]
+    [TestCase(VectorStorage.F16, DistanceMetric.InnerProduct)]
+    [TestCase(VectorStorage.Int8, DistanceMetric.InnerProduct)]
+    [TestCase(VectorStorage.F32, DistanceMetric.InnerProduct)]
     public void CompressedStorageIsRescoredOnFloats(VectorStorage storage, DistanceMetric metric)
     {
         const int dim = 32;

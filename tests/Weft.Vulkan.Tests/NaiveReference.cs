@@ -232,7 +232,9 @@ public static class NaiveReference
             nPast = nKv - nQ;
         }
         bool causal = t.Params[1] != 0;
-        double scale = t.GetParamF(0);
+        double scale = t.GetParamF(0), softcap = t.GetParamF(3);
+        Tensor? mask = t.Src[3];
+        double[]? mv = mask is null ? null : Eval(mask, memo);
         var r = new double[t.ElementCount];
         for (long i3 = 0; i3 < q.Ne[3]; i3++)
         for (long iq = 0; iq < nQ; iq++)
@@ -248,9 +250,17 @@ public static class NaiveReference
                 {
                     dot += qv[Index(q, d, iq, h, i3)] * kv[Index(k, d, j, hk, k3)];
                 }
-                s[j] = dot * scale;
+                s[j] = softcap == 0 ? dot * scale : softcap * Math.Tanh(dot * scale / softcap);
+                if (mask is not null)
+                {
+                    s[j] += mv![Index(mask, j, iq, h % mask.Ne[2], i3 % mask.Ne[3])];
+                }
             }
             double max = s.Length == 0 ? 0 : s.Max(), sum = s.Sum(x => Math.Exp(x - max));
+            if (double.IsNegativeInfinity(max))
+            {
+                continue; // every key masked: zeros
+            }
             for (long d = 0; d < v.Ne[0]; d++)
             {
                 double acc = 0;

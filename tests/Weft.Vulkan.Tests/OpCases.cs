@@ -48,6 +48,35 @@ public static class OpCases
         yield return new("flash_attn_kv_length_16x2x2_kv70", (g, i) =>
             g.FlashAttn(i.Random(g, DType.F32, 16, 2, 2), i.Random(g, DType.F16, 16, 70, 2), i.Random(g, DType.F16, 16, 70, 2), 0.25f, causal: true,
                 kvLength: i.Ints(g, [67], 1)), 1e-7, 1e-6);
+        // Masks (F32 and F16, rows padded past n_q, planes broadcast over heads: head h reads plane h % 2), softcap,
+        // GQA and odd n_kv. Every flash_attn case also runs with the other shader variant (FlashAttnVariantTests).
+        yield return new("flash_attn_mask_f32_gqa_32x3x4_kv7x2", (g, i) =>
+            g.FlashAttn(i.Random(g, DType.F32, 32, 3, 4), i.Random(g, DType.F32, 32, 7, 2), i.Random(g, DType.F32, 32, 7, 2), 0.25f, causal: false,
+                mask: i.Random(g, DType.F32, 7, 3, scale: 2f)));
+        yield return new("flash_attn_mask_f16_causal_16x4x4_kv9", (g, i) =>
+            g.FlashAttn(i.Random(g, DType.F32, 16, 4, 4), i.Random(g, DType.F16, 16, 9, 4), i.Random(g, DType.F16, 16, 9, 4), 0.3f, causal: true, nPast: 5,
+                mask: i.Random(g, DType.F16, 12, 6, 2, scale: 2f)), 1e-7, 1e-6);
+        yield return new("flash_attn_softcap_f16_24x3x2_kv11", (g, i) =>
+            g.FlashAttn(i.Random(g, DType.F32, 24, 3, 2, scale: 2f), i.Random(g, DType.F16, 24, 11, 1, scale: 2f), i.Random(g, DType.F16, 24, 11, 1), 0.5f,
+                causal: false, softcap: 1.5f), 1e-7, 1e-6);
+        yield return new("flash_attn_softcap_mask_f32_16x2x2_kv5", (g, i) =>
+            g.FlashAttn(i.Random(g, DType.F32, 16, 2, 2, scale: 2f), i.Random(g, DType.F32, 16, 5, 2, scale: 2f), i.Random(g, DType.F32, 16, 5, 2), 0.6f,
+                causal: true, nPast: 3, mask: i.Random(g, DType.F32, 5, 2), softcap: 2f));
+        // Q8_0 K/V: both backends score with the query rounded to Q8_0 (ggml's CPU scheme), so against the double
+        // reference (unrounded query) the bound covers that rounding (NMSE ~1e-6 measured at these sizes), while
+        // Vulkan against the CPU is held to float precision.
+        yield return new("flash_attn_q8_0_causal_64x3x4_kv13x2", (g, i) =>
+            g.FlashAttn(i.Random(g, DType.F32, 64, 3, 4), i.Random(g, DType.Q8_0, 64, 13, 2), i.Random(g, DType.Q8_0, 64, 13, 2), 0.125f, causal: true, nPast: 10),
+            1e-5, 1e-7);
+        yield return new("flash_attn_q8_0_dv32_96x2x2_kv5_mask_f16", (g, i) =>
+            g.FlashAttn(i.Random(g, DType.F32, 96, 2, 2), i.Random(g, DType.Q8_0, 96, 5, 1), i.Random(g, DType.Q8_0, 32, 5, 1), 0.1f, causal: false,
+                mask: i.Random(g, DType.F16, 5, 2, scale: 2f)), 1e-5, 1e-7);
+        yield return new("flash_attn_q8_0_decode_128x1x4_kv19x1", (g, i) =>
+            g.FlashAttn(i.Random(g, DType.F32, 128, 1, 4), i.Random(g, DType.Q8_0, 128, 19, 1), i.Random(g, DType.Q8_0, 128, 19, 1), 0.088f, causal: true,
+                nPast: 18), 1e-5, 1e-7);
+        yield return new("flash_attn_q8_0_kv_length_mask_32x2x2_kv70", (g, i) =>
+            g.FlashAttn(i.Random(g, DType.F32, 32, 2, 2), i.Random(g, DType.Q8_0, 32, 70, 2), i.Random(g, DType.Q8_0, 32, 70, 2), 0.18f, causal: true,
+                mask: i.Random(g, DType.F32, 70, 2), softcap: 3f, kvLength: i.Ints(g, [67], 1)), 1e-5, 1e-7);
         // From 8 columns on the tiled matrix x matrix kernel runs (partial 16 x 16 tiles at the edges).
         yield return new("mul_mm_f32_127x33x17", (g, i) => g.MatMul(i.Random(g, DType.F32, 127, 33), i.Random(g, DType.F32, 127, 17)));
         yield return new("mul_mm_f32_batched_64x20x2_by_9x4", (g, i) => g.MatMul(i.Random(g, DType.F32, 64, 20, 2), i.Random(g, DType.F32, 64, 9, 4)));

@@ -254,6 +254,42 @@ public static unsafe class QuantizeActivations
         }
     }
 
+    /// <summary>
+    /// AVX2 rounding of F32 to f16 precision (ties to even), bit-identical to <see cref="RoundF16Reference"/>: normals
+    /// round the mantissa to 10 bits in integer arithmetic, values below 2^-14 round to a multiple of 2^-24 with
+    /// <c>vroundps</c> (exact scaling by powers of two); a group of eight holding a magnitude of 65520 or more (f16
+    /// overflow), an infinity or a NaN goes through the reference.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RoundF16Avx2(float* x, byte* y, int n)
+    {
+        float* o = (float*)y;
+        int i = 0;
+        Vector256<int> absMask = Vector256.Create(0x7FFF_FFFF);
+        Vector256<int> bias = Vector256.Create(0x0FFF);
+        Vector256<int> one = Vector256.Create(1);
+        Vector256<int> keep = Vector256.Create(unchecked((int)0xFFFF_E000));
+        Vector256<int> minNormal = Vector256.Create(0x3880_0000); // 2^-14
+        Vector256<int> overflow = Vector256.Create(0x477F_F000);  // 65520: rounds to infinity
+        Vector256<float> up = Vector256.Create(16777216f), down = Vector256.Create(1f / 16777216f);
+        for (; i + 8 <= n; i += 8)
+        {
+            Vector256<int> u = Avx.LoadVector256((int*)(x + i));
+            Vector256<int> a = Avx2.And(u, absMask);
+            if (Avx.MoveMask(Avx2.CompareGreaterThan(a, Avx2.Subtract(overflow, one)).AsSingle()) != 0)
+            {
+                RoundF16Reference(x + i, (byte*)(o + i), 8);
+                continue;
+            }
+            Vector256<int> normal = Avx2.And(Avx2.Add(a, Avx2.Add(bias, Avx2.And(Avx2.ShiftRightLogical(a, 13), one))), keep);
+            Vector256<float> tiny = Avx.Multiply(Avx.RoundToNearestInteger(Avx.Multiply(a.AsSingle(), up)), down);
+            Vector256<int> isTiny = Avx2.CompareGreaterThan(minNormal, a);
+            Vector256<int> r = Avx2.BlendVariable(normal, tiny.AsInt32(), isTiny);
+            Avx.Store((int*)(o + i), Avx2.Or(r, Avx2.AndNot(absMask, u)));
+        }
+        RoundF16Reference(x + i, (byte*)(o + i), n - i);
+    }
+
     /// <summary>AVX2 rounding of F32 to bf16 precision (ties to even; NaN kept quiet), bit-identical to the reference.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RoundBf16Avx2(float* x, byte* y, int n)

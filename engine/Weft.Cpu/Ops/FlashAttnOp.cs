@@ -5,13 +5,15 @@ using Weft.Cpu.Kernels;
 namespace Weft.Cpu.Ops;
 
 /// <summary>
-/// CPU <see cref="OpKind.FlashAttn"/>: q F32 [D, n_q, H, ne3]; k F32/F16 [D, n_kv, H_kv, *]; v F32/F16 [Dv, n_kv, H_kv, *]
+/// CPU <see cref="OpKind.FlashAttn"/>: q F32 [D, n_q, H, ne3]; k F32/F16/Q8_0 [D, n_kv, H_kv, *]; v F32/F16/Q8_0 [Dv, n_kv, H_kv, *]
 /// (rows contiguous, other strides free: views of a KV cache work); optional F32/F16 mask src3 [≥ n_kv, ≥ n_q, *, *]
 /// broadcast over heads; output F32 [Dv, H, n_q, ne3]. Params: 0 scale, 1 causal, 2 n_past, 3 softcap.
 /// </summary>
 /// <remarks>
 /// Query head h reads KV head h / (H / H_kv) (GQA/MQA). With causal set, query i sees keys j ≤ n_past + i.
 /// Work is split over (query, head) pairs; each pair is one pass over its keys (see <see cref="FlashAttnKernel"/>).
+/// Q8_0 keys are scored as ggml's CPU does: the query row is quantized to Q8_0 and dotted with integer block sums
+/// (D and Dv must then be multiples of 32).
 /// </remarks>
 public sealed unsafe class FlashAttnOp : ICpuOp
 {
@@ -30,7 +32,7 @@ public sealed unsafe class FlashAttnOp : ICpuOp
         {
             return false;
         }
-        if (k.Type is not (DType.F32 or DType.F16) || v.Type is not (DType.F32 or DType.F16) ||
+        if (!FlashAttnKernel.SupportsType(k.Type, k.Ne[0]) || !FlashAttnKernel.SupportsType(v.Type, v.Ne[0]) ||
             k.Nb[0] != k.Traits.TypeSize || v.Nb[0] != v.Traits.TypeSize)
         {
             return false;

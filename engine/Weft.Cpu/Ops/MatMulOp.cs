@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Weft.Core;
+using Weft.Core.Quants;
 using Weft.Cpu.Quants;
 
 namespace Weft.Cpu.Ops;
@@ -56,8 +57,52 @@ public sealed unsafe class MatMulOp : ICpuOp
         {
             bytes += nThreads * Align64(k * sizeof(float));
         }
+        bytes += TileMode(w, x) switch
+        {
+            Tiling.FloatPanel => nThreads * Align64(TileRows * k * sizeof(float)),
+            Tiling.Q8 => Align64(TileQ8_0.AuxRowBytes(k / QK.Simple) * x.RowCount),
+            _ => 0,
+        };
         return bytes;
     }
+
+    // How phase 2 runs: per pair / four-row kernels, or register tiles (float weights read directly or widened
+    // into a per-thread panel; Q8_0-activation types with per-block aux data).
+    private enum Tiling
+    {
+        None,
+        Float,
+        FloatPanel,
+        Q8,
+    }
+
+    private const int TileRows = 4;
+    private const int TileCols = 4;
+
+    // Tiles need a prompt batch (two activation rows or more) and one weight matrix (no batch dims on the weights).
+    private static Tiling TileMode(Tensor w, Tensor x)
+    {
+        if (x.RowCount < 2 || w.Ne[2] != 1 || w.Ne[3] != 1 || s_legacy)
+        {
+            return Tiling.None;
+        }
+        if (TileQ8_0.IsSupported && TileQ8_0.Handles(w.Type))
+        {
+            return Tiling.Q8;
+        }
+        if (!CpuFeatures.UseAvx2)
+        {
+            return Tiling.None;
+        }
+        return w.Type switch
+        {
+            DType.F32 when w.Nb[1] % sizeof(float) == 0 => Tiling.Float,
+            DType.F32 or DType.F16 or DType.BF16 => Tiling.FloatPanel,
+            _ => Tiling.None,
+        };
+    }
+
+    private static bool s_legacy = Environment.GetEnvironmentVariable("WEFT_CPU_LEGACY_MATMUL") == "1";
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -73,6 +118,10 @@ public sealed unsafe class MatMulOp : ICpuOp
         byte* work = (byte*)p.WorkData;
         Debug.Assert(p.WorkSize >= WorkSize(dst, p.Nth), "MatMul scratch is smaller than WorkSize asked for.");
         byte* act = work + Header;
+        Tiling mode = TileMode(w, x);
+        byte* extra = act + Align64(actRow * m) + (x.Nb[0] == sizeof(float) ? 0 : p.Nth * Align64((long)k * sizeof(float)));
+        long auxRow = mode == Tiling.Q8 ? TileQ8_0.AuxRowBytes(k / QK.Simple) : 0;
+        byte* aux = extra;
 
         // Phase 1: convert this thread's activation rows.
         (long r0, long r1) = p.Split(m);
@@ -90,6 +139,10 @@ public sealed unsafe class MatMulOp : ICpuOp
                 src = (byte*)gather;
             }
             kern.Convert((float*)src, act + r * actRow, k);
+            if (mode == Tiling.Q8)
+            {
+                TileQ8_0.PrepareAux(w.Type, act + r * actRow, k / QK.Simple, aux + r * auxRow);
+            }
         }
         if (p.Ith == 0)
         {
@@ -98,6 +151,12 @@ public sealed unsafe class MatMulOp : ICpuOp
         p.Barrier();
         if (n == 0 || m == 0)
         {
+            return;
+        }
+
+        if (mode != Tiling.None)
+        {
+            ComputeTiles(in p, dst, mode, k, n, m, act, actRow, aux, auxRow, (float*)(extra + p.Ith * Align64(TileRows * (long)k * sizeof(float))));
             return;
         }
 
@@ -155,6 +214,79 @@ public sealed unsafe class MatMulOp : ICpuOp
                         for (long row = tr; row < trEnd; row++)
                         {
                             d[row] = dot(k, wBase + row * nb01, a);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // Phase 2 with register tiles: chunks of 16 weight rows × up to 64 activation rows from the shared counter
+    // (row chunks first, so a column chunk's activations stay in L2 while the weights stream); inside a chunk, each
+    // group of four weight rows (widened once into the thread's panel for F16/BF16) meets every column in 4-wide tiles.
+    private static void ComputeTiles(in ComputeParams p, Tensor dst, Tiling mode, int k, long n, long m, byte* act, long actRow,
+        byte* aux, long auxRow, float* panel)
+    {
+        Tensor w = dst.Src[0]!, x = dst.Src[1]!;
+        const long chunkRows = 16;
+        long chunkCols = Math.Min(m, 64);
+        long nc0 = (n + chunkRows - 1) / chunkRows, nc1 = (m + chunkCols - 1) / chunkCols;
+        long nChunks = nc0 * nc1;
+        long ne11 = x.Ne[1], ne12 = x.Ne[2];
+        long nb01 = w.Nb[1];
+        int nb = k / QK.Simple;
+        byte* work = (byte*)p.WorkData;
+        float* res = stackalloc float[TileRows * TileCols];
+        byte** cols = stackalloc byte*[64];
+        for (long c = p.Nth == 1 ? 0 : Interlocked.Increment(ref *(long*)work) - 1; c < nChunks;
+             c = p.Nth == 1 ? c + 1 : Interlocked.Increment(ref *(long*)work) - 1)
+        {
+            long row0 = c % nc0 * chunkRows, row1 = Math.Min(n, row0 + chunkRows);
+            long col0 = c / nc0 * chunkCols, col1 = Math.Min(m, col0 + chunkCols);
+            for (long col = col0; col < col1; col++)
+            {
+                long i11 = col % ne11, i12 = col / ne11 % ne12, i13 = col / ne11 / ne12;
+                cols[col - col0] = (byte*)dst.Data + i11 * dst.Nb[1] + i12 * dst.Nb[2] + i13 * dst.Nb[3];
+            }
+            for (long tr = row0; tr < row1; tr += TileRows)
+            {
+                int rows = (int)Math.Min(TileRows, row1 - tr);
+                byte* wRows = (byte*)w.Data + tr * nb01;
+                float* wp = (float*)wRows;
+                long wStride = nb01 / sizeof(float);
+                if (mode == Tiling.FloatPanel)
+                {
+                    switch (w.Type)
+                    {
+                        case DType.F16: TileF32.DecodeF16(wRows, nb01, rows, k, panel); break;
+                        case DType.BF16: TileF32.DecodeBf16(wRows, nb01, rows, k, panel); break;
+                        default:
+                            for (int r = 0; r < rows; r++)
+                            {
+                                Buffer.MemoryCopy(wRows + r * nb01, panel + (long)r * k, (long)k * sizeof(float), (long)k * sizeof(float));
+                            }
+                            break;
+                    }
+                    wp = panel;
+                    wStride = k;
+                }
+                for (long tc = col0; tc < col1; tc += TileCols)
+                {
+                    int nCols = (int)Math.Min(TileCols, col1 - tc);
+                    if (mode == Tiling.Q8)
+                    {
+                        TileQ8_0.Tile(w.Type, nb, wRows, nb01, rows, act + tc * actRow, actRow, aux + tc * auxRow, auxRow, nCols, res);
+                    }
+                    else
+                    {
+                        TileF32.Tile(k, wp, wStride, rows, (float*)(act + tc * actRow), actRow / sizeof(float), nCols, res);
+                    }
+                    for (int cc = 0; cc < nCols; cc++)
+                    {
+                        float* d = (float*)cols[tc - col0 + cc] + tr;
+                        for (int r = 0; r < rows; r++)
+                        {
+                            d[r] = res[cc * TileRows + r];
                         }
                     }
                 }

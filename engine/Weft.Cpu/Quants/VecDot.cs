@@ -83,7 +83,7 @@ public static unsafe class VecDot
         if (simd)
         {
             Add(DType.F32, DType.F32, 1, 4, &VecDotF32.Avx2Path, &QuantizeActivations.CopyF32, &VecDotFloat4.F32);
-            Add(DType.F16, DType.F16, 1, 4, &VecDotF16.Avx2PathF32, &QuantizeActivations.RoundF16Reference, &VecDotFloat4.F16);
+            Add(DType.F16, DType.F16, 1, 4, &VecDotF16.Avx2PathF32, &QuantizeActivations.RoundF16Avx2, &VecDotFloat4.F16);
             Add(DType.BF16, DType.BF16, 1, 4, &VecDotBF16.Avx2PathF32, &QuantizeActivations.RoundBf16Avx2, &VecDotFloat4.BF16);
             Add(DType.Q4_0, DType.Q8_0, 32, 34, &VecDotQ4_0.Avx2Path, &QuantizeActivations.Q8_0Avx2, &VecDotQ8_0x4.Q4_0);
             Add(DType.Q4_1, DType.Q8_1, 32, 36, &VecDotQ4_1.Avx2Path, &QuantizeActivations.Q8_1Avx2);

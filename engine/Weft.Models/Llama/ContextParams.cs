@@ -26,6 +26,13 @@ public sealed record ContextParams
     public int Threads { get; init; }
     /// <summary>Backend selection.</summary>
     public BackendChoice Backend { get; init; } = BackendChoice.Auto;
+    /// <summary>
+    /// Sequences the context can hold at once (1 .. 64). With 1 (the default) the cache keeps position p in row p and
+    /// attention is causal by position. With more, cache rows carry a position and a set of sequence ids,
+    /// <see cref="LlamaContext.Decode(LlamaBatch)"/> mixes tokens of several sequences in one batch, and attention goes
+    /// through a mask (llama.cpp's <c>n_seq_max</c> with a unified KV cache).
+    /// </summary>
+    public int MaxSequences { get; init; } = 1;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming an invalid setting.</summary>
     public void Validate()
@@ -34,15 +41,34 @@ public sealed record ContextParams
         if (BatchSize <= 0) throw new ArgumentException($"Batch size must be positive, not {BatchSize}.");
         if (Threads < 0) throw new ArgumentException($"Thread count must be 0 (all cores) or positive, not {Threads}.");
         if (KvType is not (DType.F16 or DType.F32 or DType.Q8_0)) throw new ArgumentException($"KV cache type must be f16, f32 or q8_0, not {TypeTraits.Of(KvType).Name}.");
+        if (MaxSequences is < 1 or > KvCells.MaxSequences) throw new ArgumentException($"MaxSequences must be 1 .. {KvCells.MaxSequences}, not {MaxSequences}.");
     }
 }
 
 /// <summary>The context is full: the batch would need more positions than the KV cache holds.</summary>
-public sealed class ContextFullException(int needed, int size)
-    : Exception($"The context holds {size} tokens but {needed} are needed; use a larger --ctx, a shorter prompt, or enable context shifting.")
+public sealed class ContextFullException : Exception
 {
+    /// <summary>A single-sequence context is full.</summary>
+    /// <param name="needed">Positions the operation needed.</param>
+    /// <param name="size">Positions the context holds.</param>
+    public ContextFullException(int needed, int size)
+        : this(needed, size, $"The context holds {size} tokens but {needed} are needed; use a larger --ctx, a shorter prompt, or enable context shifting.")
+    {
+    }
+
+    /// <summary>The context is full, with a message saying why and what to do.</summary>
+    /// <param name="needed">Positions the operation needed.</param>
+    /// <param name="size">Positions the context holds.</param>
+    /// <param name="message">The message.</param>
+    public ContextFullException(int needed, int size, string message)
+        : base(message)
+    {
+        Needed = needed;
+        Size = size;
+    }
+
     /// <summary>Positions the operation needed.</summary>
-    public int Needed { get; } = needed;
+    public int Needed { get; }
     /// <summary>Positions the context holds.</summary>
-    public int Size { get; } = size;
+    public int Size { get; }
 }

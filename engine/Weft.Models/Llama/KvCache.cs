@@ -4,7 +4,9 @@ namespace Weft.Models.Llama;
 
 /// <summary>
 /// The key/value cache of one context: per layer a K and a V tensor of [n_embd_kv, n_ctx] in F16 (default), F32 or
-/// Q8_0, written by the graph's Cpy nodes and read by attention. Rows 0 .. <see cref="Used"/> hold valid positions.
+/// Q8_0, written by the graph's SetRows nodes and read by attention. In a single-sequence context rows 0 ..
+/// <see cref="Used"/> hold positions 0 .. Used - 1; in a multi-sequence one the context gives rows out to the tokens
+/// of its sequences (see <see cref="ContextParams.MaxSequences"/>) and <see cref="Used"/> counts the occupied rows.
 /// </summary>
 public sealed class KvCache : IDisposable
 {
@@ -57,7 +59,7 @@ public sealed class KvCache : IDisposable
     public int Size { get; }
     /// <summary>Element type.</summary>
     public DType Type { get; }
-    /// <summary>Positions currently filled.</summary>
+    /// <summary>Rows currently filled.</summary>
     public int Used { get; set; }
     /// <summary>Per-layer K tensors [n_embd_kv, size].</summary>
     public Tensor[] K { get; }

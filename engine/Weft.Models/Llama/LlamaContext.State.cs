@@ -37,10 +37,12 @@ public sealed partial class LlamaContext
     /// </summary>
     /// <exception cref="Lz4Exception">The system liblz4 is missing.</exception>
     /// <exception cref="IOException">The file cannot be written.</exception>
-    /// <exception cref="NotSupportedException">The state is larger than 2 GB.</exception>
+    /// <exception cref="NotSupportedException">The state is larger than 2 GB, or the context holds several sequences
+    /// (<see cref="ContextParams.MaxSequences"/> above 1: the file format has no place for the rows' sequence ids yet).</exception>
     public void SaveState(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        RequireSingleSequence("save");
         long length = StatePayloadLength(Position);
         if (length > Array.MaxLength)
         {
@@ -101,9 +103,11 @@ public sealed partial class LlamaContext
     /// <exception cref="ContextStateException">The file is not a state file, has another version, was written for
     /// another model or KV type, holds more tokens than this context, or is truncated or corrupt.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="NotSupportedException">This context holds several sequences (<see cref="ContextParams.MaxSequences"/> above 1).</exception>
     public void LoadState(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        RequireSingleSequence("load");
         if (!File.Exists(path))
         {
             throw new FileNotFoundException($"Context state file not found: {path}", path);
@@ -183,6 +187,15 @@ public sealed partial class LlamaContext
             }
         }
         _cache.Used = (int)nTokens;
+    }
+
+    private void RequireSingleSequence(string verb)
+    {
+        if (_cells is not null)
+        {
+            throw new NotSupportedException(
+                $"Cannot {verb} the state of a context with MaxSequences = {MaxSequences}: state files hold one sequence (rows 0..n in order), not the rows' sequence ids; use a single-sequence context (MaxSequences = 1).");
+        }
     }
 
     private long StatePayloadLength(int nTokens)

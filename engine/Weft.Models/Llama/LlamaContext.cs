@@ -7,7 +7,9 @@ namespace Weft.Models.Llama;
 /// <summary>
 /// An inference context: a KV cache and the compute state to evaluate tokens with a <see cref="LlamaModel"/>.
 /// Tokens are appended at <see cref="Position"/>; prompts are split into batches of <see cref="ContextParams.BatchSize"/>
-/// that go through the matrix-matrix kernels. Not thread-safe: one evaluation at a time.
+/// that go through the matrix-matrix kernels. With <see cref="ContextParams.MaxSequences"/> above 1 the context holds
+/// several sequences that <see cref="Decode(LlamaBatch)"/> evaluates together (see LlamaContext.Sequences.cs); the
+/// single-sequence members then act on sequence 0. Not thread-safe: one evaluation at a time.
 /// </summary>
 public sealed partial class LlamaContext : IDisposable
 {
@@ -20,7 +22,8 @@ public sealed partial class LlamaContext : IDisposable
     private readonly int[] _positions;
     private readonly int[] _kvLen = new int[1];
     private readonly LlamaWeights _weights;
-    private readonly Dictionary<(int, bool), LlamaGraph.Batch> _graphs = new();
+    private readonly Dictionary<(int Tokens, int Outputs), LlamaGraph.Batch> _graphs = new();
+    private readonly KvCells? _cells;
     private Graph? _allocated;
 
     internal LlamaContext(LlamaModel model, ContextParams p)
@@ -36,6 +39,10 @@ public sealed partial class LlamaContext : IDisposable
         _cache = new KvCache(model.HParams, size, p.KvType, bytes => _backends[0].Device.DefaultBufferType.Allocate(bytes), _backends[0].Device.DefaultBufferType.ContiguousLimit);
         _lastLogits = new float[model.HParams.NVocab];
         _positions = new int[p.BatchSize];
+        if (p.MaxSequences > 1)
+        {
+            _cells = new KvCells(size);
+        }
     }
 
     /// <summary>The model.</summary>
@@ -44,11 +51,11 @@ public sealed partial class LlamaContext : IDisposable
     public ContextParams Params { get; }
     /// <summary>Context length in tokens.</summary>
     public int Size => _cache.Size;
-    /// <summary>Tokens in the cache (the position of the next token).</summary>
-    public int Position => _cache.Used;
-    /// <summary>The tokens evaluated so far, in order.</summary>
-    public IReadOnlyList<int> Tokens => _history;
-    /// <summary>Logits after the last evaluated token.</summary>
+    /// <summary>Tokens in the cache (the position of the next token); in a multi-sequence context, those of sequence 0.</summary>
+    public int Position => _cells is null ? _cache.Used : _cells.SeqPosMax(0) + 1;
+    /// <summary>The tokens evaluated so far, in order; in a multi-sequence context, those of sequence 0.</summary>
+    public IReadOnlyList<int> Tokens => _cells is null ? _history : _cells.SeqTokens(0);
+    /// <summary>Logits after the last evaluated token (after a <see cref="Decode(LlamaBatch)"/>, of its last output row).</summary>
     public ReadOnlySpan<float> Logits => _lastLogits;
     /// <summary>Backends in use, in priority order.</summary>
     public IReadOnlyList<IBackend> Backends => _backends;
@@ -72,19 +79,28 @@ public sealed partial class LlamaContext : IDisposable
         return all;
     }
 
-    /// <summary>Forgets every cached token.</summary>
+    /// <summary>Forgets every cached token (of every sequence).</summary>
     public void Clear()
     {
+        _cells?.Clear();
         _cache.Used = 0;
         _history.Clear();
     }
 
-    /// <summary>Drops cached tokens from position <paramref name="keep"/> on (the next token is written at <paramref name="keep"/>).</summary>
+    /// <summary>Drops cached tokens from position <paramref name="keep"/> on (the next token is written at <paramref name="keep"/>);
+    /// in a multi-sequence context, those of sequence 0.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="keep"/> is negative or beyond <see cref="Position"/>.</exception>
     public void Truncate(int keep)
     {
-        if (keep < 0 || keep > _cache.Used)
+        int used = Position;
+        if (keep < 0 || keep > used)
         {
-            throw new ArgumentOutOfRangeException(nameof(keep), $"Cannot keep {keep} of {_cache.Used} cached tokens.");
+            throw new ArgumentOutOfRangeException(nameof(keep), $"Cannot keep {keep} of {used} cached tokens.");
+        }
+        if (_cells is not null)
+        {
+            SeqRemove(0, keep, -1);
+            return;
         }
         _cache.Used = keep;
         _history.RemoveRange(keep, _history.Count - keep);
@@ -95,6 +111,10 @@ public sealed partial class LlamaContext : IDisposable
         if (tokens.Length == 0)
         {
             throw new ArgumentException("Nothing to evaluate: the token list is empty.");
+        }
+        if (_cells is not null)
+        {
+            return RunSequenceZero(tokens, all);
         }
         int nVocab = _model.HParams.NVocab;
         foreach (int t in tokens)
@@ -114,7 +134,7 @@ public sealed partial class LlamaContext : IDisposable
             int n = Math.Min(Params.BatchSize, tokens.Length - done);
             ReadOnlySpan<int> batch = tokens.Slice(done, n);
             int nPast = _cache.Used;
-            LlamaGraph.Batch b = GraphFor(n, all is not null);
+            LlamaGraph.Batch b = GraphFor(n, all is not null ? n : 1, masked: false);
             WriteInts(b.Tokens, batch);
             Span<int> pos = _positions.AsSpan(0, n);
             for (int i = 0; i < n; i++)
@@ -148,18 +168,21 @@ public sealed partial class LlamaContext : IDisposable
         return _lastLogits;
     }
 
-    // Graphs do not depend on the cache fill, so one per (batch size, logits mode) is built, placed and reused; the
-    // scheduler re-places only when a different graph ran in between.
-    private LlamaGraph.Batch GraphFor(int n, bool allLogits)
+    // Graphs do not depend on the cache fill, so one per (batch size, outputs) is built, placed and reused; the
+    // scheduler re-places only when a different graph ran in between. A context builds either unmasked graphs (one
+    // sequence: outputs are 1, the last token, or n, every token) or masked ones (several sequences), never both.
+    private LlamaGraph.Batch GraphFor(int n, int outputs, bool masked)
     {
-        var key = (n, allLogits);
+        var key = (n, outputs);
         if (!_graphs.TryGetValue(key, out LlamaGraph.Batch? b))
         {
             if (_graphs.Count >= 8)
             {
                 _graphs.Clear();
             }
-            b = LlamaGraph.Build(_model.HParams, _weights, _cache, n, allLogits);
+            b = masked
+                ? LlamaGraph.BuildMasked(_model.HParams, _weights, _cache, n, outputs)
+                : LlamaGraph.Build(_model.HParams, _weights, _cache, n, allLogits: outputs == n);
             _graphs[key] = b;
         }
         if (!ReferenceEquals(_allocated, b.Graph))

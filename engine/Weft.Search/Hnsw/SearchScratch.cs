@@ -17,6 +17,8 @@ internal sealed class SearchScratch
     public readonly List<(float D, int Id)> Sorted2 = new();
     public readonly List<(float D, int Id)> Selected = new();
     public readonly List<(float D, int Id)> Kept = new();
+    public readonly List<int> OneHop = new();
+    public readonly List<int> Pool = new();
     public float[] Decode = [];
     public float[] Decode2 = [];
 

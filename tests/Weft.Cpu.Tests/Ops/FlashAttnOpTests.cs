@@ -102,6 +102,90 @@ public unsafe class FlashAttnOpTests
         OpHost.AssertClose(expected, got, 2e-5, $"flash_attn {kvType}");
     }
 
+    /// <summary>
+    /// A Q8_0 cache written by SetRows (llama.cpp layout, GQA 2:1, odd n_kv, causal + F16 mask) read through strided
+    /// views: equals explicit double attention over the dequantized cache with the query rounded to Q8_0, as ggml's
+    /// CPU scores Q8_0 keys.
+    /// </summary>
+    [TestCase(32, 5, 4, 2, 13)]
+    [TestCase(64, 1, 2, 1, 31)]
+    [TestCase(96, 3, 2, 2, 7)]
+    [TestCase(128, 2, 4, 2, 9)]
+    public void Q8_0CacheMatchesAttentionWithTheRoundedQuery(int d, int nQ, int nHead, int nHeadKv, int nKv)
+    {
+        const int nCtx = 40;
+        int nPast = nKv - nQ;
+        float scale = 1f / MathF.Sqrt(d);
+        float[] q = OpHost.Random(d * nQ * nHead, 81, 1.5f);
+        float[] k = OpHost.Random(d * nHeadKv * nKv, 82, 1.5f);
+        float[] v = OpHost.Random(d * nHeadKv * nKv, 83, 1f);
+        float[] mask = OpHost.Random(nKv * nQ, 84, 1f);
+        for (int i = 1; i < mask.Length; i += 5)
+        {
+            mask[i] = float.NegativeInfinity;
+        }
+        int[] rows = Enumerable.Range(0, nKv).ToArray();
+        float[] got = OpHost.RunThreads(new FlashAttnOp(), h =>
+        {
+            var g = new GraphBuilder();
+            Tensor kc = h.Place(Tensor.NewLeaf(DType.Q8_0, (long)d * nHeadKv, nCtx)), vc = h.Place(Tensor.NewLeaf(DType.Q8_0, (long)d * nHeadKv, nCtx));
+            Tensor ks = g.SetRows(kc, h.F32(k, (long)d * nHeadKv, nKv), h.I32(rows, nKv));
+            Tensor vs = g.SetRows(vc, h.F32(v, (long)d * nHeadKv, nKv), h.I32(rows, nKv));
+            h.Run(new SetRowsOp(), ks, 1);
+            h.Run(new SetRowsOp(), vs, 1);
+            long rb = TypeTraits.Of(DType.Q8_0).RowSize(d);
+            Tensor kv = h.Place(g.View(ks, Long4.Of(d, nKv, nHeadKv), kc.Nb[1], rb, kc.Nb[1] * nKv, 0));
+            Tensor vv = h.Place(g.View(vs, Long4.Of(d, nKv, nHeadKv), vc.Nb[1], rb, vc.Nb[1] * nKv, 0));
+            Tensor m = h.Place(Tensor.NewLeaf(DType.F16, nKv, nQ));
+            for (int i = 0; i < mask.Length; i++)
+            {
+                ((ushort*)m.Data)[i] = Fp16.ToHalf(mask[i]);
+            }
+            return g.FlashAttn(h.F32(q, d, nQ, nHead), kv, vv, scale, true, nPast, m);
+        });
+
+        float[] kSeen = RoundTrip(k, d * nHeadKv), vSeen = RoundTrip(v, d * nHeadKv);
+        var expected = new double[d * nHead * nQ];
+        for (int iq = 0; iq < nQ; iq++)
+        for (int hh = 0; hh < nHead; hh++)
+        {
+            int hk = hh / (nHead / nHeadKv);
+            float[] qHat = RoundTrip(q.AsSpan((hh * nQ + iq) * d, d).ToArray(), d);
+            var s = new double[nKv];
+            for (int j = 0; j < nKv; j++)
+            {
+                double dot = 0;
+                for (int i = 0; i < d; i++)
+                {
+                    dot += (double)qHat[i] * kSeen[j * d * nHeadKv + hk * d + i];
+                }
+                float mv = Fp16.ToFloat(Fp16.ToHalf(mask[iq * nKv + j]));
+                s[j] = j > nPast + iq ? double.NegativeInfinity : dot * scale + mv;
+            }
+            double max = s.Max(), sum = s.Sum(x => Math.Exp(x - max));
+            for (int c = 0; c < d; c++)
+            {
+                double o = 0;
+                for (int j = 0; j < nKv; j++)
+                {
+                    o += Math.Exp(s[j] - max) / sum * vSeen[j * d * nHeadKv + hk * d + c];
+                }
+                expected[(iq * nHead + hh) * d + c] = o;
+            }
+        }
+        OpHost.AssertClose(expected, got, 2e-5, $"flash_attn q8_0 d={d}");
+    }
+
+    private static float[] RoundTrip(float[] x, int rowLen)
+    {
+        var bytes = new byte[TypeTraits.Of(DType.Q8_0).RowSize(x.Length)];
+        var r = new float[x.Length];
+        Quantize.Row(DType.Q8_0, x, bytes);
+        Dequantize.Row(DType.Q8_0, bytes, r);
+        Assert.That(x.Length % rowLen, Is.EqualTo(0));
+        return r;
+    }
+
     [Test]
     public void FullyMaskedQueryGivesZeros()
     {
@@ -121,6 +205,8 @@ public unsafe class FlashAttnOpTests
         Tensor node = g.FlashAttn(q, k, v, 0.2f);
         Assert.That(new FlashAttnOp().Supports(node), Is.True);
         node.Src[1] = Tensor.NewLeaf(DType.Q8_0, 32, 5, 2);
+        Assert.That(new FlashAttnOp().Supports(node), Is.True);
+        node.Src[1] = Tensor.NewLeaf(DType.Q4_0, 32, 5, 2);
         Assert.That(new FlashAttnOp().Supports(node), Is.False);
         node.Src[1] = Tensor.NewLeaf(DType.F16, 32, 5, 3); // 3 KV heads do not divide 4
         Assert.That(new FlashAttnOp().Supports(node), Is.False);

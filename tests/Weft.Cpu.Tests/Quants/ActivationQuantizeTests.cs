@@ -108,4 +108,53 @@ public sealed unsafe class ActivationQuantizeTests
             }
         }
     }
+
+    [Test]
+    public void RoundingToF16Avx2IsBitIdenticalToReference()
+    {
+        if (!HasAvx2)
+        {
+            Assert.Ignore("No AVX2/FMA on this machine.");
+        }
+        // Random bit patterns over every exponent, plus f16 boundaries: ties at 10 and at 24 fraction bits (normal and
+        // subnormal results), the largest f16, the overflow threshold 65520, f32 subnormals, zeros, inf and NaN.
+        var rng = new Random(7);
+        var values = new List<float>();
+        for (int i = 0; i < 20000; i++)
+        {
+            values.Add(BitConverter.UInt32BitsToSingle((uint)rng.NextInt64(0, 1L << 32)));
+            values.Add((float)(rng.NextDouble() * 2 - 1) * MathF.Pow(2, rng.Next(-30, 18)));
+        }
+        foreach (float v in new[] { 0f, -0f, 65504f, 65519.99f, 65520f, 65536f, 1e-8f, 5.96e-8f, 2.98e-8f, 2.9802322e-8f, 6.1035156e-5f,
+                     6.1e-5f, 6.103515e-5f, 1.0009766f, 1.0004883f, 1.0014648f, 1e-40f, float.Epsilon, float.PositiveInfinity, float.NegativeInfinity, float.NaN })
+        {
+            values.Add(v);
+            values.Add(-v);
+        }
+        for (int e = -25; e <= 15; e++)
+        {
+            // Halfway between two f16 neighbours at this exponent, and one f32 step either side.
+            float mid = MathF.Pow(2, e) * (1 + 1.5f / 1024);
+            values.Add(mid);
+            values.Add(BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(mid) + 1));
+            values.Add(BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(mid) - 1));
+        }
+        float[] x = values.ToArray();
+        foreach (int n in new[] { x.Length, x.Length - 3, 7 })
+        {
+            float[] want = new float[n], got = new float[n];
+            fixed (float* px = x, pw = want, pg = got)
+            {
+                QuantizeActivations.RoundF16Reference(px, (byte*)pw, n);
+                QuantizeActivations.RoundF16Avx2(px, (byte*)pg, n);
+            }
+            for (int i = 0; i < n; i++)
+            {
+                if (BitConverter.SingleToUInt32Bits(got[i]) != BitConverter.SingleToUInt32Bits(want[i]))
+                {
+                    Assert.Fail($"x = {x[i]:R} (0x{BitConverter.SingleToUInt32Bits(x[i]):X8}): avx2 0x{BitConverter.SingleToUInt32Bits(got[i]):X8}, reference 0x{BitConverter.SingleToUInt32Bits(want[i]):X8}");
+                }
+            }
+        }
+    }
 }

@@ -33,6 +33,7 @@ public class OpKindTests
         [OpKind.Transpose] = g => g.Transpose(F32(8, 4)),
         [OpKind.FlashAttn] = g => g.FlashAttn(F32(8, 3, 2), Tensor.NewLeaf(DType.F16, 8, 5, 2), Tensor.NewLeaf(DType.F16, 8, 5, 2), 0.35f),
         [OpKind.SetRows] = g => g.SetRows(Tensor.NewLeaf(DType.F16, 8, 6), F32(8, 2), Tensor.NewLeaf(DType.I32, 2)),
+        [OpKind.PairwiseDistance] = g => g.PairwiseDistance(F32(8, 5), F32(8, 3), PairwiseMetric.L2Squared),
     };
 
     private static IEnumerable<OpKind> Ops()
