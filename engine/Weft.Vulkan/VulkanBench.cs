@@ -5,7 +5,7 @@ using Weft.Core.Quants;
 namespace Weft.Vulkan;
 
 /// <summary>Micro-benchmarks of Vulkan kernels (used by <c>weft devices --bench</c>).</summary>
-public static class VulkanBench
+public static partial class VulkanBench
 {
     /// <summary>
     /// Times an <paramref name="n"/>×<paramref name="n"/> weight of <paramref name="type"/> times an F32 vector on

@@ -13,7 +13,7 @@ namespace Weft.Cli.Commands;
     Usage: weft devices [--json] [--bench]
 
       --json   machine-readable output
-      --bench  also time a 4096x4096 matrix x vector per weight type on each Vulkan device
+      --bench  also time a 4096x4096 matrix x vector per weight type and a flash-attention decode step (head 128, 32 heads, kv 4096; F16 and Q8_0 K/V) on each Vulkan device
     Environment: WEFT_DISABLE_VULKAN=1 hides Vulkan, WEFT_VULKAN_DEVICE=N keeps only device N,
                  WEFT_VULKAN_MAX_ALLOC=BYTES caps single allocations.
     """)]
@@ -107,6 +107,11 @@ public sealed class DevicesCommand : ICommand
                     cancellationToken.ThrowIfCancellationRequested();
                     Console.WriteLine($"  4096x4096 matrix x vector {TypeTraits.Of(t).Name,-5} {VulkanBench.MatVecMilliseconds(d, t),8:0.0} ms");
                 }
+                foreach (DType t in s_attnTypes)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    Console.WriteLine($"  flash attention decode, head 128 x 32 heads, kv 4096, {TypeTraits.Of(t).Name,-5} {VulkanBench.FlashAttnDecodeMilliseconds(d, t),8:0.0} ms");
+                }
             }
         }
         if (cpu is not null)
@@ -115,6 +120,8 @@ public sealed class DevicesCommand : ICommand
         }
         return Task.FromResult(0);
     }
+
+    private static readonly DType[] s_attnTypes = [DType.F16, DType.Q8_0];
 
     private static readonly DType[] s_benchTypes = [DType.F32, DType.F16, DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q6_K];
 
