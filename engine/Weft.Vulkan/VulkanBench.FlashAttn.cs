@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Weft.Core;
 using Weft.Core.Quants;
@@ -52,22 +51,7 @@ public static partial class VulkanBench
         Fill(rng, qv);
         qb.Write(0, MemoryMarshal.AsBytes(qv.AsSpan()));
         (q.Buffer, k.Buffer, v.Buffer, y.Buffer) = (qb, kb, vb, yb);
-        Graph graph = Graph.FromParts([y], [q, k, v], [y]);
-        using IBackend backend = device.CreateBackend();
-        if (backend.Compute(graph) != Status.Success)
-        {
-            throw new InvalidOperationException($"{device.Name}: the flash-attention benchmark graph failed.");
-        }
-        var times = new double[reps];
-        for (int i = 0; i < reps; i++)
-        {
-            long t0 = Stopwatch.GetTimestamp();
-            backend.Compute(graph);
-            backend.Synchronize();
-            times[i] = Stopwatch.GetElapsedTime(t0).TotalMilliseconds;
-        }
-        Array.Sort(times);
-        return times[reps / 2];
+        return MedianMilliseconds(device, Graph.FromParts([y], [q, k, v], [y]), reps);
     }
 
     private static void Fill(Random rng, float[] values)

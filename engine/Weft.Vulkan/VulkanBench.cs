@@ -48,7 +48,12 @@ public static partial class VulkanBench
         }
         xb.Write(0, System.Runtime.InteropServices.MemoryMarshal.AsBytes(row.AsSpan()));
         (w.Buffer, x.Buffer, y.Buffer) = (wb, xb, yb);
-        Graph graph = Graph.FromParts([y], [w, x], [y]);
+        return MedianMilliseconds(device, Graph.FromParts([y], [w, x], [y]), reps);
+    }
+
+    // Runs the graph once (warm-up, and a check that it runs), then returns the median wall time of reps runs.
+    private static double MedianMilliseconds(VulkanDevice device, Graph graph, int reps)
+    {
         using IBackend backend = device.CreateBackend();
         if (backend.Compute(graph) != Status.Success)
         {
