@@ -8,23 +8,43 @@ namespace Weft.Vulkan.Tests;
 
 /// <summary>
 /// Synthetic Llama models (n_embd 256 so the K-quants apply, real 32000-token vocabulary, two seeds) quantized to
-/// q4_0 and q4_k_m: generating 32 greedy tokens on Vulkan gives the CPU's ids, and the logits of every step stay within
-/// float summation noise of the CPU's, for a short prompt (matrix × vector shaders) and a 12-token prompt batch (tiled
-/// matrix × matrix shaders), also with every device allocation capped at 4 MiB so the output weight is split.
+/// q4_0 and q4_k_m, 32 greedy steps after a short prompt (matrix × vector shaders) or a 12-token prompt batch (tiled
+/// matrix × matrix shaders), also with every device allocation capped at 4 MiB so the output weight is split:
+/// every Vulkan node equals the CPU's result on the same inputs up to float summation order, the single-submission
+/// run gives the same bits as the node-by-node check, the logits stay within the bound that activation rounding
+/// flips explain, and the greedy ids equal the CPU's.
 /// </summary>
 /// <remarks>
-/// The CPU dots quantized weights with activations quantized to Q8_0 / Q8_K; Vulkan reproduces those activations with
-/// shaders/quantize_act.comp. Without that round trip (<c>WEFT_VULKAN_F32_ACTIVATIONS=1</c>) Vulkan computes the exact
-/// product with the dequantized weights instead, about 1e-4 (NMSE) away from the CPU's logits, and on these random
-/// weights the greedy ids diverged after a few tokens (seen at positions 2 and 6).
+/// The CPU dots quantized weights with activations quantized to Q8_0 / Q8_K; Vulkan reproduces those activations bit
+/// for bit with shaders/quantize_act.comp, so each matmul node is within float summation order of the CPU's (measured
+/// NMSE at most ~3e-13; with <c>WEFT_VULKAN_F32_ACTIVATIONS=1</c> ~3e-5). The whole model is not: a summation-order
+/// difference of one ulp in an activation that lies next to a Q8 rounding boundary moves its int8 value by one step
+/// (about 1/127 of the block maximum), and that jump spreads through the following layers and the KV cache. The CPU
+/// alone shows it: its legacy and tiled q4_0 matmul kernels (WEFT_CPU_LEGACY_MATMUL) differ only in summation order,
+/// and the logits of the 12-token prompt step of the seed-7 q4_0 model then differ by NMSE 7.4e-5. Measured on
+/// lavapipe, Vulkan against the CPU with the CPU's ids fed to both (teacher forcing): worst step NMSE 5.0e-4 to
+/// 1.1e-2 per case, the top-two logit gap moved by at most 1.04 (logit RMS 8), the argmax differed at 4 of 256 steps,
+/// all of them near-ties (CPU gap 0.04 to 0.20). Free-running greedy ids therefore equal the CPU's for all 32 tokens
+/// only where no such near-tie is met: q4_k_m (both seeds, both prompts) and q4_0 seed 20251122 with the 12-token
+/// prompt; q4_0 seed 7 first differs at token 4 (12-token prompt, CPU gap 0.04) and 17 (short prompt), q4_0 seed
+/// 20251122 at token 28 (short prompt). Bit-identical results would need every op (matmul summation order, exp in
+/// attention and SwiGLU, sin/cos in RoPE) to follow the CPU's exact float sequence.
 /// </remarks>
 public sealed class SyntheticQuantizedOnVulkanTests
 {
     private const int Generated = 32;
 
-    // Largest NMSE of a step's logits, Vulkan vs CPU, that the tests accept. Measured on lavapipe: at most ~2e-13
-    // (float summation order only); with F32 activations the same comparison gives ~1e-4.
-    private const double MaxStepNmse = 1e-9;
+    // Per-node check bound: measured worst 1.8e-10 (a FlashAttn decode node; matmuls ~3e-13), against ~3e-5 for a
+    // matmul node with F32 activations.
+    private const double MaxNodeNmse = 1e-9;
+
+    // Largest NMSE of a teacher-forced step's logits, Vulkan vs CPU: measured worst 1.06e-2 (Q8 rounding flips, see
+    // the remarks); a wrong op gives NMSE of order 1.
+    private const double MaxStepNmse = 3e-2;
+
+    // Largest move of the CPU's top-two logit gap measured over 256 teacher-forced steps is 1.04; a step whose CPU gap
+    // exceeds this margin must have the same argmax on Vulkan.
+    private const float ClearGap = 1.5f;
 
     private static readonly int[] s_shortPrompt = [1, 450, 4996, 17354, 1701];
     private static readonly int[] s_longPrompt = [1, 450, 4996, 17354, 1701, 975, 278, 17366, 11203, 29889, 450, 2];
@@ -74,20 +94,67 @@ public sealed class SyntheticQuantizedOnVulkanTests
     [TestCase("q4_k_m", 20251122UL, 5, null)]
     [TestCase("q4_0", 7UL, 12, "4194304")]
     [TestCase("q4_k_m", 20251122UL, 12, "4194304")]
-    public void GreedyIdsAndLogitsEqualTheCpus(string type, ulong seed, int promptLength, string? maxAlloc)
+    public void NodesMatchTheCpuAndLogitsStayWithinRoundingFlips(string type, ulong seed, int promptLength, string? maxAlloc)
     {
         VulkanTestDevice.DeviceOrSkip();
-        int[] prompt = promptLength == s_shortPrompt.Length ? s_shortPrompt : s_longPrompt;
-        Assert.That(prompt, Has.Length.EqualTo(promptLength));
+        int[] prompt = Prompt(promptLength);
+        using LlamaModel model = LlamaModel.Load(Model(type, seed));
+        Run cpu = Greedy(model, BackendChoice.Cpu, prompt, null, f32Activations: false);
+        // The CPU's ids fed to Vulkan, once node by node (each node checked against the CPU on the same inputs), once
+        // as whole-graph submissions.
+        Run check = Greedy(model, BackendChoice.Vulkan, prompt, maxAlloc, f32Activations: false, forced: cpu.Ids, check: true);
+        Run gpu = Greedy(model, BackendChoice.Vulkan, prompt, maxAlloc, f32Activations: false, forced: cpu.Ids);
+        Assert.That(gpu.Dispatches, Is.GreaterThan(0), "nothing ran on Vulkan");
+        Assert.That(check.CheckedNodes, Is.GreaterThan(30 * Generated), "the per-node check compared too few nodes");
+        Assert.That(check.Divergence, Is.Null, "a Vulkan node differs from the CPU by more than float summation order");
+        for (int i = 0; i < Generated; i++)
+        {
+            Assert.That(gpu.Logits[i], Is.EqualTo(check.Logits[i]), $"step {i}: one submission per graph differs from node-by-node submission");
+        }
+        double worst = 0;
+        int clear = 0, tiesDiffering = 0;
+        for (int i = 0; i < Generated; i++)
+        {
+            worst = Math.Max(worst, Nmse(gpu.Logits[i], cpu.Logits[i]));
+            bool same = ArgMax(gpu.Logits[i]) == cpu.Ids[i];
+            if (Gap(cpu.Logits[i]) >= ClearGap)
+            {
+                clear++;
+                Assert.That(same, $"step {i}: CPU top-two gap {Gap(cpu.Logits[i])}, yet Vulkan picks another token");
+            }
+            else if (!same)
+            {
+                tiesDiffering++;
+            }
+        }
+        TestContext.Out.WriteLine($"{type} seed {seed}, {promptLength}-token prompt, max alloc {maxAlloc ?? "default"}: {check.CheckedNodes} nodes checked; " +
+            $"teacher-forced worst step NMSE vs CPU {worst:E2}; {clear} steps with a clear CPU choice (all equal), {tiesDiffering} near-ties pick another token");
+        Assert.That(worst, Is.LessThanOrEqualTo(MaxStepNmse));
+    }
+
+    [TestCase("q4_k_m", 7UL, 5, null)]
+    [TestCase("q4_k_m", 7UL, 12, null)]
+    [TestCase("q4_k_m", 20251122UL, 5, null)]
+    [TestCase("q4_k_m", 20251122UL, 12, "4194304")]
+    [TestCase("q4_0", 20251122UL, 12, null)]
+    [TestCase("q4_0", 20251122UL, 12, "4194304")]
+    public void GreedyIdsEqualTheCpus(string type, ulong seed, int promptLength, string? maxAlloc)
+    {
+        VulkanTestDevice.DeviceOrSkip();
+        int[] prompt = Prompt(promptLength);
         using LlamaModel model = LlamaModel.Load(Model(type, seed));
         Run cpu = Greedy(model, BackendChoice.Cpu, prompt, null, f32Activations: false);
         Run gpu = Greedy(model, BackendChoice.Vulkan, prompt, maxAlloc, f32Activations: false);
-        Assert.That(gpu.Dispatches, Is.GreaterThan(0), "nothing ran on Vulkan");
-        double worst = WorstNmse(gpu, cpu, out int agree);
-        TestContext.Out.WriteLine($"{type} seed {seed}, {promptLength}-token prompt, max alloc {maxAlloc ?? "default"}: " +
-            $"{agree}/{Generated} ids agree, worst step NMSE vs CPU {worst:E2}; ids {string.Join(",", gpu.Ids.Take(12))}...");
-        Assert.That(gpu.Ids, Is.EqualTo(cpu.Ids));
-        Assert.That(worst, Is.LessThanOrEqualTo(MaxStepNmse));
+        int agree = 0;
+        while (agree < Generated && gpu.Ids[agree] == cpu.Ids[agree])
+        {
+            agree++;
+        }
+        TestContext.Out.WriteLine($"{type} seed {seed}, {promptLength}-token prompt, max alloc {maxAlloc ?? "default"}: {agree}/{Generated} ids agree; " +
+            $"ids {string.Join(",", gpu.Ids.Take(12))}...");
+        Assert.That(gpu.Ids, Is.EqualTo(cpu.Ids), agree < Generated
+            ? $"first different id at step {agree}, where the CPU's top-two gap is {Gap(cpu.Logits[agree])} (see the remarks on rounding flips)"
+            : null);
     }
 
     [Test]
@@ -106,19 +173,31 @@ public sealed class SyntheticQuantizedOnVulkanTests
             reference = Greedy(f32, BackendChoice.Cpu, s_longPrompt, null, false, steps: 1).Logits[0];
         }
         using LlamaModel model = LlamaModel.Load(Model("q4_0", 7));
-        float[] cpu = Greedy(model, BackendChoice.Cpu, s_longPrompt, null, false, steps: 1).Logits[0];
-        float[] roundTrip = Greedy(model, BackendChoice.Vulkan, s_longPrompt, null, false, steps: 1).Logits[0];
-        float[] f32Act = Greedy(model, BackendChoice.Vulkan, s_longPrompt, null, true, steps: 1).Logits[0];
-        double toDeq = Nmse(f32Act, reference), toCpu = Nmse(f32Act, cpu), rtToCpu = Nmse(roundTrip, cpu);
-        TestContext.Out.WriteLine($"F32 activations: NMSE {toDeq:E2} vs dequantized F32 model, {toCpu:E2} vs CPU; round trip: {rtToCpu:E2} vs CPU");
+        Run f32Act = Greedy(model, BackendChoice.Vulkan, s_longPrompt, null, true, steps: 1, check: true);
+        Run roundTrip = Greedy(model, BackendChoice.Vulkan, s_longPrompt, null, false, steps: 1, check: true);
+        double toDeq = Nmse(f32Act.Logits[0], reference);
+        TestContext.Out.WriteLine($"F32 activations: NMSE {toDeq:E2} vs dequantized F32 model; first node off the CPU: {f32Act.Divergence}; " +
+            $"round trip: {roundTrip.Divergence ?? "none"} of {roundTrip.CheckedNodes} nodes");
         Assert.That(toDeq, Is.LessThan(1e-9));
-        Assert.That(rtToCpu, Is.LessThan(1e-9));
-        Assert.That(toCpu, Is.GreaterThan(1e3 * Math.Max(rtToCpu, 1e-15)), "the round trip must bring Vulkan much closer to the CPU");
+        // Without the round trip the first quantized matmul is already off by the CPU's activation rounding (~3e-5).
+        Assert.That(f32Act.Divergence, Does.StartWith("Qcur-0 (MatMul"));
+        Assert.That(roundTrip.Divergence, Is.Null);
+        Assert.That(roundTrip.CheckedNodes, Is.GreaterThan(30));
     }
 
-    private sealed record Run(List<int> Ids, List<float[]> Logits, long Dispatches);
+    private static int[] Prompt(int length)
+    {
+        int[] prompt = length == s_shortPrompt.Length ? s_shortPrompt : s_longPrompt;
+        Assert.That(prompt, Has.Length.EqualTo(length));
+        return prompt;
+    }
 
-    private static Run Greedy(LlamaModel model, BackendChoice backend, int[] prompt, string? maxAlloc, bool f32Activations, int steps = Generated)
+    private sealed record Run(List<int> Ids, List<float[]> Logits, long Dispatches, string? Divergence, int CheckedNodes);
+
+    // Greedy decoding (or the given ids fed back, teacher forcing); Ids are the argmax of each step's logits. With
+    // check, every Vulkan node is compared with the CPU (bound MaxNodeNmse).
+    private static Run Greedy(LlamaModel model, BackendChoice backend, int[] prompt, string? maxAlloc, bool f32Activations,
+        int steps = Generated, IReadOnlyList<int>? forced = null, bool check = false)
     {
         string? oldAlloc = Environment.GetEnvironmentVariable("WEFT_VULKAN_MAX_ALLOC");
         string? oldAct = Environment.GetEnvironmentVariable("WEFT_VULKAN_F32_ACTIVATIONS");
@@ -127,6 +206,13 @@ public sealed class SyntheticQuantizedOnVulkanTests
             Environment.SetEnvironmentVariable("WEFT_VULKAN_MAX_ALLOC", maxAlloc);
             Environment.SetEnvironmentVariable("WEFT_VULKAN_F32_ACTIVATIONS", f32Activations ? "1" : null);
             using LlamaContext ctx = model.CreateContext(new ContextParams { ContextSize = 64, Backend = backend, Threads = 2 });
+            var vb = ctx.Backends[0] as VulkanBackend;
+            if (check)
+            {
+                Assert.That(vb, Is.Not.Null, "the node check needs the Vulkan backend");
+                vb!.ForceCheck = true;
+                vb.CheckMaxNmse = MaxNodeNmse;
+            }
             var ids = new List<int>();
             var logits = new List<float[]>();
             float[] last = ctx.Decode(prompt).ToArray();
@@ -137,11 +223,10 @@ public sealed class SyntheticQuantizedOnVulkanTests
                 ids.Add(id);
                 if (i + 1 < steps)
                 {
-                    last = ctx.Decode([id]).ToArray();
+                    last = ctx.Decode([forced?[i] ?? id]).ToArray();
                 }
             }
-            long dispatches = ctx.Backends[0] is VulkanBackend vb ? vb.TotalDispatchCount : 0;
-            return new Run(ids, logits, dispatches);
+            return new Run(ids, logits, vb?.TotalDispatchCount ?? 0, vb?.FirstDivergence, vb?.CheckedNodes ?? 0);
         }
         finally
         {
@@ -150,20 +235,19 @@ public sealed class SyntheticQuantizedOnVulkanTests
         }
     }
 
-    // Worst NMSE over the steps whose inputs agree (the common prefix of ids, plus the step that first differs).
-    private static double WorstNmse(Run a, Run reference, out int agree)
+    // Top-two logit gap.
+    private static float Gap(float[] v)
     {
-        agree = 0;
-        while (agree < a.Ids.Count && a.Ids[agree] == reference.Ids[agree])
+        int best = ArgMax(v);
+        float second = float.NegativeInfinity;
+        for (int i = 0; i < v.Length; i++)
         {
-            agree++;
+            if (i != best && v[i] > second)
+            {
+                second = v[i];
+            }
         }
-        double worst = 0;
-        for (int i = 0; i < Math.Min(agree + 1, a.Ids.Count); i++)
-        {
-            worst = Math.Max(worst, Nmse(a.Logits[i], reference.Logits[i]));
-        }
-        return worst;
+        return v[best] - second;
     }
 
     private static int ArgMax(float[] v)

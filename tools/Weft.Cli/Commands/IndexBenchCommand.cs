@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Weft.Models.Llama;
 using Weft.Search.Hnsw;
 using Weft.Search.Vectors;
 
@@ -11,10 +12,14 @@ namespace Weft.Cli.Commands;
     Usage = """
     weft index bench --base B.fvecs --query Q.fvecs [--gt G.ivecs] [-M 16] [--efc 200] [--ef 10,20,40,80,160]
                      [--threads 1,2] [--build-threads N] [--metric l2|ip|cosine] [--storage f32|f16|int8] [--json]
+                     [--exact-backend cpu|vulkan|auto]
 
     Without --gt the ground truth is computed by exact search. Build uses --build-threads (default: the largest
     --threads value). QPS is measured per thread count over all queries (repeated for at least 0.5 s), one query at a time per thread.
-    --json prints {"build_seconds", "memory_bytes", "rows": [{ef, threads, recall1, recall10, qps}]}.
+    The exact pass runs without --gt, or with --gt when --exact-backend is given (its recall@10 against the file is
+    then reported): cpu is the SIMD scan (default), vulkan any Vulkan device (lavapipe included), auto a GPU when present.
+    --json prints {"build_seconds", "memory_bytes", "exact_backend", "exact_qps", "exact_recall10",
+    "rows": [{ef, threads, recall1, recall10, qps}]}.
     """)]
 public sealed class IndexBenchCommand : ICommand
 {
@@ -43,6 +48,14 @@ public sealed class IndexBenchCommand : ICommand
             "int8" => VectorStorage.Int8,
             string s => throw new CliUsageException($"--storage must be f32, f16 or int8, not '{s}'"),
         };
+        string? exactOption = args.Option("--exact-backend");
+        BackendChoice exactBackend = (exactOption ?? "cpu") switch
+        {
+            "cpu" => BackendChoice.Cpu,
+            "vulkan" => BackendChoice.Vulkan,
+            "auto" => BackendChoice.Auto,
+            string s => throw new CliUsageException($"--exact-backend must be cpu, vulkan or auto, not '{s}'"),
+        };
         bool json = args.Flag("--json");
         args.EnsureAllUsed();
 
@@ -52,7 +65,22 @@ public sealed class IndexBenchCommand : ICommand
         {
             throw new InvalidDataException($"{queryPath} has dimension {qdim}, {basePath} has {dim}");
         }
-        int[][] gt = LoadOrComputeGroundTruth(gtPath, data, n, dim, queries, nq, metric);
+        int[][]? fileGt = gtPath is null ? null : LoadGroundTruth(gtPath, nq);
+        ExactPass? exactPass = fileGt is null || exactOption is not null
+            ? RunExact(data, n, dim, queries, nq, metric, exactBackend)
+            : null;
+        int[][] gt = fileGt ?? exactPass!.Labels;
+        double? exactRecall10 = null;
+        if (exactPass is not null && fileGt is not null)
+        {
+            double sum = 0;
+            for (int i = 0; i < nq; i++)
+            {
+                var truth = new HashSet<int>(fileGt[i].Take(10));
+                sum += exactPass.Labels[i].Count(truth.Contains) / (double)Math.Min(10, truth.Count);
+            }
+            exactRecall10 = sum / nq;
+        }
 
         long memBefore = GC.GetTotalMemory(true);
         var sw = Stopwatch.StartNew();
@@ -122,6 +150,9 @@ public sealed class IndexBenchCommand : ICommand
                 storage = storage.ToString(),
                 build_seconds = buildSeconds,
                 memory_bytes = memory,
+                exact_backend = exactPass?.Backend,
+                exact_qps = exactPass?.Qps,
+                exact_recall10 = exactRecall10,
                 rows = rows.Select(r => new { ef = r.Ef, threads = r.Threads, recall1 = r.Recall1, recall10 = r.Recall10, qps = r.Qps }),
             };
             Console.WriteLine(JsonSerializer.Serialize(doc, new JsonSerializerOptions { WriteIndented = true }));
@@ -130,6 +161,11 @@ public sealed class IndexBenchCommand : ICommand
         {
             Console.WriteLine($"base {n} x {dim}, {nq} queries, M={m} efConstruction={efc} storage={storage}");
             Console.WriteLine($"build: {buildSeconds:F2} s on {buildThreads} thread(s), index memory {memory / (1024.0 * 1024.0):F1} MiB (managed heap growth {(GC.GetTotalMemory(false) - memBefore) / (1024.0 * 1024.0):F1} MiB)");
+            if (exactPass is not null)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"exact: {exactPass.Qps:F0} QPS on {exactPass.Backend} ({exactPass.Seconds:F3} s for {nq} queries){(exactRecall10 is double er ? $", recall@10 vs --gt {er:F4}" : "")}"));
+            }
             Console.WriteLine();
             Console.WriteLine("    ef  threads  recall@1  recall@10        QPS  memory MiB");
             foreach (Row r in rows)
@@ -161,22 +197,33 @@ public sealed class IndexBenchCommand : ICommand
         }
     }
 
-    private static int[][] LoadOrComputeGroundTruth(string? gtPath, float[] data, int n, int dim, float[] queries, int nq, DistanceMetric metric)
+    private sealed record ExactPass(int[][] Labels, string Backend, double Seconds, double Qps);
+
+    private static int[][] LoadGroundTruth(string gtPath, int nq)
     {
-        if (gtPath is not null)
+        (int[] gt, int gn, int gk) = VecsFile.ReadIvecs(gtPath);
+        if (gn != nq)
         {
-            (int[] gt, int gn, int gk) = VecsFile.ReadIvecs(gtPath);
-            if (gn != nq)
-            {
-                throw new InvalidDataException($"{gtPath} has {gn} rows, the query file has {nq}");
-            }
-            if (gk < 10)
-            {
-                throw new InvalidDataException($"{gtPath} has {gk} neighbours per query; recall@10 needs at least 10");
-            }
-            return Enumerable.Range(0, nq).Select(i => gt.AsSpan(i * gk, gk).ToArray()).ToArray();
+            throw new InvalidDataException($"{gtPath} has {gn} rows, the query file has {nq}");
         }
-        var exact = new ExactIndex(data, n, dim, metric);
-        return exact.SearchBatch(queries, nq, 10).Select(h => h.Select(x => (int)x.Label).ToArray()).ToArray();
+        if (gk < 10)
+        {
+            throw new InvalidDataException($"{gtPath} has {gk} neighbours per query; recall@10 needs at least 10");
+        }
+        return Enumerable.Range(0, nq).Select(i => gt.AsSpan(i * gk, gk).ToArray()).ToArray();
+    }
+
+    private static ExactPass RunExact(float[] data, int n, int dim, float[] queries, int nq, DistanceMetric metric, BackendChoice backend)
+    {
+        // Device setup and upload are not timed; a warm-up batch of a few queries builds the pipelines and JITs the scan.
+        using var exact = new ExactIndex(data, n, dim, metric, backend);
+        string name = exact.Engine is { } e ? $"{e.BackendName} [{e.DeviceKind}]" : "CPU SIMD scan";
+        int warm = Math.Min(nq, 8);
+        exact.SearchBatch(queries.AsSpan(0, warm * dim).ToArray(), warm, 10);
+        var sw = Stopwatch.StartNew();
+        SearchHit[][] hits = exact.SearchBatch(queries, nq, 10);
+        double secs = sw.Elapsed.TotalSeconds;
+        int[][] labels = hits.Select(h => h.Select(x => (int)x.Label).ToArray()).ToArray();
+        return new ExactPass(labels, name, secs, nq / Math.Max(secs, 1e-9));
     }
 }

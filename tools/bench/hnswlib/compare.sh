@@ -2,18 +2,30 @@
 # Side-by-side HNSW benchmark: Weft vs hnswlib (Debian's python3-hnswlib) on the same fvecs data, same M=16 and
 # efConstruction=200, single-threaded build and queries, ef sweep; prints build time and QPS at equal recall@10.
 #
-# usage: tools/bench/hnswlib/compare.sh [SET...]
+# usage: tools/bench/hnswlib/compare.sh [--quick | --full] [SET...]
+#   --quick: siftsmall + 20k-vector random/clustered sets at dims 128 and 384, 200 queries, ef up to 512 (minutes)
+#   --full:  siftsmall + 100k-vector sets at dims 128 and 384, 1000 queries, ef up to 1024 (hours; quiet machine)
 #   SET: siftsmall (default), random128, clustered128, random384, clustered384
-#   env: N=100000 (vectors for the generated sets), QUERIES=1000, EF=10,16,24,32,48,64,96,128,192,256,384,512,
+#   env: N (vectors for the generated sets), QUERIES, EF (comma list) override the mode's values,
 #        WEFT_BIN=path to a built weft binary (default: build tools/Weft.Cli in Release), OUT=folder for data/results.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 PY=/usr/bin/python3
-N="${N:-100000}"; QUERIES="${QUERIES:-1000}"; EF="${EF:-10,16,24,32,48,64,96,128,192,256,384,512}"
+mode=default
+case "${1:-}" in --quick) mode=quick; shift ;; --full) mode=full; shift ;; esac
+EF_FULL=10,16,24,32,48,64,96,128,192,256,384,512,768,1024
+case "$mode" in
+  quick) dN=20000; dQ=200; dEF=10,16,24,32,48,64,96,128,192,256,384,512 ;;
+  *)     dN=100000; dQ=1000; dEF=$EF_FULL ;;
+esac
+N="${N:-$dN}"; QUERIES="${QUERIES:-$dQ}"; EF="${EF:-$dEF}"
 OUT="${OUT:-$(mktemp -d /tmp/weft-hnswlib.XXXXXX)}"
 mkdir -p "$OUT"
-sets=("$@"); [ ${#sets[@]} -eq 0 ] && sets=(siftsmall)
+sets=("$@")
+if [ ${#sets[@]} -eq 0 ]; then
+  if [ "$mode" = default ]; then sets=(siftsmall); else sets=(siftsmall random128 clustered128 random384 clustered384); fi
+fi
 
 if ! "$PY" -c 'import hnswlib, numpy' 2>/dev/null; then
   if [ "$(id -u)" = 0 ]; then
@@ -35,7 +47,7 @@ for s in "${sets[@]}"; do
   case "$s" in
     siftsmall) prefix="$assets/ann/siftsmall" ;;
     random128|clustered128|random384|clustered384)
-      kind="${s%%[0-9]*}"; dim="${s#$kind}"; prefix="$OUT/$s"
+      kind="${s%%[0-9]*}"; dim="${s#$kind}"; prefix="$OUT/${s}_n$N"
       [ -f "${prefix}_base.fvecs" ] || "$PY" "$here/gen_data.py" --kind "$kind" --n "$N" --dim "$dim" --queries "$QUERIES" --out "$prefix" ;;
     *) echo "compare.sh: unknown set '$s'" >&2; exit 2 ;;
   esac
@@ -46,5 +58,5 @@ for s in "${sets[@]}"; do
       -M 16 --efc 200 --ef "$EF" --threads 1 --build-threads 1 --json > "$OUT/$s.weft.json"
   report_args+=("$s:$OUT/$s.weft.json:$OUT/$s.hnswlib.json")
 done
-"$PY" "$here/report.py" "${report_args[@]}"
-echo "(results in $OUT)" >&2
+"$PY" "$here/report.py" --csv "$OUT/summary.csv" "${report_args[@]}" | tee "$OUT/summary.md"
+echo "(results in $OUT: summary.md, summary.csv, per-set JSON)" >&2
