@@ -14,23 +14,6 @@ namespace Weft.Search.Tests;
 /// </summary>
 public sealed class ExactVulkanTests
 {
-    private static void RequireVulkan()
-    {
-        var reg = new VulkanBackendRegistry();
-        if (reg.VulkanDevices.Count == 0)
-        {
-            if (Environment.GetEnvironmentVariable("CI") == "true")
-            {
-                Assert.Fail($"CI=true but no Vulkan device: {reg.Status}");
-            }
-            Assert.Inconclusive(reg.Status);
-        }
-        if (BackendRegistry.IsDisabledByEnvironment("Vulkan"))
-        {
-            Assert.Inconclusive("WEFT_DISABLE_VULKAN is set");
-        }
-    }
-
     private static float[] Random(int n, int seed)
     {
         var rng = new Random(seed);
@@ -40,7 +23,7 @@ public sealed class ExactVulkanTests
     [Test]
     public void VulkanBatchesReproduceSiftSmallGroundTruthAndTheCpuScanBitForBit()
     {
-        RequireVulkan();
+        VulkanTestDevice.DeviceOrSkip(requireEnabled: true);
         (float[] b, int n, int dim) = VecsFile.ReadFvecs(TestAssets.Require("ann/siftsmall_base.fvecs"));
         (float[] q, int nq, _) = VecsFile.ReadFvecs(TestAssets.Require("ann/siftsmall_query.fvecs"));
         (int[] gt, _, int gk) = VecsFile.ReadIvecs(TestAssets.Require("ann/siftsmall_groundtruth.ivecs"));
@@ -79,7 +62,7 @@ public sealed class ExactVulkanTests
     [TestCase(DistanceMetric.Cosine, 129)]
     public void VulkanAgreesWithTheCpuScanOnRandomData(DistanceMetric metric, int dim)
     {
-        RequireVulkan();
+        VulkanTestDevice.DeviceOrSkip(requireEnabled: true);
         const int n = 2500, nq = 70, k = 10;
         float[] b = Random(n * dim, 3), q = Random(nq * dim, 4);
         using var gpu = new ExactIndex(b, n, dim, metric, BackendChoice.Vulkan, threads: 2);
@@ -113,7 +96,7 @@ public sealed class ExactVulkanTests
     [Test]
     public void FilterAndManySmallChunksGiveTheCpuResults()
     {
-        RequireVulkan();
+        VulkanTestDevice.DeviceOrSkip(requireEnabled: true);
         const int n = 3001, dim = 24, nq = 33, k = 7;
         var rng = new Random(8);
         // Integer-valued data: exact sums, so the results must be identical.
@@ -142,7 +125,7 @@ public sealed class ExactVulkanTests
     [Test]
     public void RescoreGivesTheExactDistancesOfEachQuerysCandidates()
     {
-        RequireVulkan();
+        VulkanTestDevice.DeviceOrSkip(requireEnabled: true);
         const int n = 900, dim = 40, nq = 12, per = 9;
         float[] b = Random(n * dim, 13), q = Random(nq * dim, 14);
         var rng = new Random(15);

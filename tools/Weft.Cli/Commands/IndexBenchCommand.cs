@@ -73,13 +73,7 @@ public sealed class IndexBenchCommand : ICommand
         double? exactRecall10 = null;
         if (exactPass is not null && fileGt is not null)
         {
-            double sum = 0;
-            for (int i = 0; i < nq; i++)
-            {
-                var truth = new HashSet<int>(fileGt[i].Take(10));
-                sum += exactPass.Labels[i].Count(truth.Contains) / (double)Math.Min(10, truth.Count);
-            }
-            exactRecall10 = sum / nq;
+            exactRecall10 = Enumerable.Range(0, nq).Sum(i => Recall10(exactPass.Labels[i].Select(x => (long)x), fileGt[i])) / nq;
         }
 
         long memBefore = GC.GetTotalMemory(true);
@@ -130,8 +124,7 @@ public sealed class IndexBenchCommand : ICommand
                 for (int i = 0; i < nq; i++)
                 {
                     r1 += found[i].Length > 0 && found[i][0] == gt[i][0] ? 1 : 0;
-                    var truth = new HashSet<long>(gt[i].Take(10).Select(x => (long)x));
-                    r10 += found[i].Count(truth.Contains) / (double)Math.Min(10, truth.Count);
+                    r10 += Recall10(found[i], gt[i]);
                 }
                 rows.Add(new Row(ef, t, r1 / nq, r10 / nq, (double)passes * nq / secs));
             }
@@ -175,6 +168,13 @@ public sealed class IndexBenchCommand : ICommand
             }
         }
         return Task.FromResult(0);
+    }
+
+    // Share of the first ten ground-truth labels among the labels found.
+    private static double Recall10(IEnumerable<long> found, int[] truthRow)
+    {
+        var truth = new HashSet<long>(truthRow.Take(10).Select(x => (long)x));
+        return found.Count(truth.Contains) / (double)Math.Min(10, truth.Count);
     }
 
     private sealed record Row(int Ef, int Threads, double Recall1, double Recall10, double Qps);
