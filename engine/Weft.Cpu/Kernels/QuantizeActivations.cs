@@ -290,6 +290,28 @@ public static unsafe class QuantizeActivations
         RoundF16Reference(x + i, (byte*)(o + i), n - i);
     }
 
+    /// <summary>
+    /// <see cref="RoundF16Avx2"/> times 2^112 (<see cref="VecDotF16.ActivationScale"/>, exact: f16 magnitudes stay below
+    /// 2^16, so the products stay finite): the activation format of the AVX2 F16 matmul kernels
+    /// (<see cref="VecDotF16.Avx2PathF32"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RoundF16ScaledAvx2(float* x, byte* y, int n)
+    {
+        RoundF16Avx2(x, y, n);
+        float* o = (float*)y;
+        Vector256<float> up = Vector256.Create(QuantSimd.HalfScale);
+        int i = 0;
+        for (; i + 8 <= n; i += 8)
+        {
+            Avx.Store(o + i, Avx.Multiply(Avx.LoadVector256(o + i), up));
+        }
+        for (; i < n; i++)
+        {
+            o[i] *= QuantSimd.HalfScale;
+        }
+    }
+
     /// <summary>AVX2 rounding of F32 to bf16 precision (ties to even; NaN kept quiet), bit-identical to the reference.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RoundBf16Avx2(float* x, byte* y, int n)

@@ -167,6 +167,10 @@ public sealed unsafe class MatMulOp : ICpuOp
         long nChunks = nc0 * nc1;
         long r2 = x.Ne[2] / w.Ne[2], r3 = x.Ne[3] / w.Ne[3];
         var dot = kern.Dot;
+        if (m < 4 && kern.DotFinite != null && FiniteWeights.IsFiniteF16(w))
+        {
+            dot = kern.DotFinite; // decode: the weights are known to hold no inf/NaN
+        }
         var dot4 = m >= 4 ? kern.Dot4 : null;
         float* out4 = stackalloc float[4];
         for (long c = p.Nth == 1 ? 0 : Interlocked.Increment(ref *(long*)work) - 1; c < nChunks;
@@ -258,7 +262,7 @@ public sealed unsafe class MatMulOp : ICpuOp
                 {
                     switch (w.Type)
                     {
-                        case DType.F16: TileF32.DecodeF16(wRows, nb01, rows, k, panel); break;
+                        case DType.F16: TileF32.DecodeF16(wRows, nb01, rows, k, panel, QuantSimd.HalfScaleInverse); break;
                         case DType.BF16: TileF32.DecodeBf16(wRows, nb01, rows, k, panel); break;
                         default:
                             for (int r = 0; r < rows; r++)

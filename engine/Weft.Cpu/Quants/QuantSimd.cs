@@ -64,17 +64,21 @@ internal static unsafe class QuantSimd
         return Avx.Or(f, Avx2.And(inf, Vector256.Create(0x7F80_0000)).AsSingle());
     }
 
+    /// <summary>2^112: an f16's exponent and mantissa bits moved to f32 positions read as f32 are its value times 2^-112.</summary>
+    public const float HalfScale = 5.192296858534828e33f;
+
+    /// <summary>2^-112, the inverse of <see cref="HalfScale"/>.</summary>
+    public const float HalfScaleInverse = 1.925929944387236e-34f;
+
     /// <summary>
-    /// Decodes 8 consecutive f16 values exactly for finite inputs (normals and subnormals); exponent 31 (inf/NaN)
-    /// comes out as a large finite value, so callers must rule it out (see <see cref="VecDotF16.Avx2PathF32"/>).
+    /// 8 consecutive finite f16 values times 2^-112 (<see cref="HalfScaleInverse"/>), exactly: the bits moved into
+    /// place without the scaling multiply. The SIMD F16 matmul kernels pair them with activations scaled by
+    /// <see cref="HalfScale"/>, so each product is the exact f16·f16 product (the one rounding of the FMA unchanged).
+    /// Exponent 31 (inf/NaN) comes out finite, so callers must rule it out.
     /// </summary>
-    /// <remarks>Sign-extending to 32 bits and shifting by 13 lands the sign at bit 31 and exponent+mantissa at f32 positions.</remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector256<float> LoadHalf8Finite(ushort* p)
-    {
-        Vector256<int> t = Avx2.And(Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32((short*)p), 13), Vector256.Create(unchecked((int)0x8FFF_E000)));
-        return Avx.Multiply(t.AsSingle(), Vector256.Create(5.192296858534828e33f));
-    }
+    public static Vector256<float> LoadHalf8FiniteScaledDown(ushort* p) =>
+        Avx2.And(Avx2.ShiftLeftLogical(Avx2.ConvertToVector256Int32((short*)p), 13), Vector256.Create(unchecked((int)0x8FFF_E000))).AsSingle();
 
     /// <summary>Decodes 8 consecutive bf16 values at <paramref name="p"/> into 8 floats, in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -131,9 +131,15 @@ public static unsafe class TileF32
         return (t0 + t2) + (t1 + t3);
     }
 
-    /// <summary>Widens <paramref name="rows"/> F16 rows (<paramref name="stride"/> bytes apart) into F32 rows of <paramref name="k"/> floats at <paramref name="panel"/> (exact, inf/NaN included).</summary>
-    public static void DecodeF16(byte* w, long stride, int rows, int k, float* panel)
+    /// <summary>
+    /// Widens <paramref name="rows"/> F16 rows (<paramref name="stride"/> bytes apart) into F32 rows of
+    /// <paramref name="k"/> floats at <paramref name="panel"/>, each times <paramref name="scale"/> (exact, inf/NaN
+    /// included, for a power-of-two scale that keeps f16 values in f32 range: the matmul passes 2^-112 to meet
+    /// activations scaled by 2^112).
+    /// </summary>
+    public static void DecodeF16(byte* w, long stride, int rows, int k, float* panel, float scale = 1f)
     {
+        Vector256<float> s = Vector256.Create(scale);
         for (int r = 0; r < rows; r++)
         {
             ushort* src = (ushort*)(w + r * stride);
@@ -141,11 +147,11 @@ public static unsafe class TileF32
             int i = 0;
             for (; i + 8 <= k; i += 8)
             {
-                Avx.Store(dst + i, QuantSimd.LoadHalf8(src + i));
+                Avx.Store(dst + i, Avx.Multiply(QuantSimd.LoadHalf8(src + i), s));
             }
             for (; i < k; i++)
             {
-                dst[i] = QuantSimd.HalfToFloat(src[i]);
+                dst[i] = QuantSimd.HalfToFloat(src[i]) * scale;
             }
         }
     }

@@ -14,9 +14,10 @@ public readonly unsafe struct VecDotKernel
     /// <summary>Creates a kernel entry.</summary>
     public VecDotKernel(DType weight, DType activation, int actBlock, int actBlockBytes,
         delegate*<int, byte*, byte*, float> dot, delegate*<float*, byte*, int, void> convert,
-        delegate*<int, byte*, byte*, long, float*, void> dot4 = null)
+        delegate*<int, byte*, byte*, long, float*, void> dot4 = null, delegate*<int, byte*, byte*, float> dotFinite = null)
     {
         Dot4 = dot4;
+        DotFinite = dotFinite;
         Weight = weight;
         Activation = activation;
         ActBlock = actBlock;
@@ -29,7 +30,8 @@ public readonly unsafe struct VecDotKernel
     public DType Weight { get; }
     /// <summary>
     /// The activation format (ggml's vec_dot_type). For F16/BF16 weights it is F16/BF16 in value, stored as F32
-    /// holding the rounded values (see <see cref="QuantizeActivations"/>).
+    /// holding the rounded values (see <see cref="QuantizeActivations"/>); the AVX2 F16 kernels take those values
+    /// times 2^112 (<see cref="VecDotF16.ActivationScale"/>), which saves a multiply per decoded weight.
     /// </summary>
     public DType Activation { get; }
     /// <summary>Elements per activation block.</summary>
@@ -38,6 +40,11 @@ public readonly unsafe struct VecDotKernel
     public int ActBlockBytes { get; }
     /// <summary><c>float Dot(int n, byte* weightRow, byte* activationRow)</c> over n elements.</summary>
     public delegate*<int, byte*, byte*, float> Dot { get; }
+    /// <summary>
+    /// Optional (null when absent): <see cref="Dot"/> for weight rows known to hold no inf/NaN (F16 on AVX2, see
+    /// <see cref="FiniteWeights"/>), the same result without the per-row check.
+    /// </summary>
+    public delegate*<int, byte*, byte*, float> DotFinite { get; }
     /// <summary>
     /// Optional (null when absent): <c>void Dot4(int n, byte* weightRow, byte* act, long actStride, float* result)</c>,
     /// the dots of one weight row with four activation rows <c>act + c * actStride</c>, decoding the weights once.
@@ -77,13 +84,13 @@ public static unsafe class VecDot
     {
         var t = new VecDotKernel?[40];
         void Add(DType w, DType a, int bs, int bytes, delegate*<int, byte*, byte*, float> dot, delegate*<float*, byte*, int, void> conv,
-            delegate*<int, byte*, byte*, long, float*, void> dot4 = null) =>
-            t[(int)w] = new VecDotKernel(w, a, bs, bytes, dot, conv, dot4);
+            delegate*<int, byte*, byte*, long, float*, void> dot4 = null, delegate*<int, byte*, byte*, float> dotFinite = null) =>
+            t[(int)w] = new VecDotKernel(w, a, bs, bytes, dot, conv, dot4, dotFinite);
 
         if (simd)
         {
             Add(DType.F32, DType.F32, 1, 4, &VecDotF32.Avx2Path, &QuantizeActivations.CopyF32, &VecDotFloat4.F32);
-            Add(DType.F16, DType.F16, 1, 4, &VecDotF16.Avx2PathF32, &QuantizeActivations.RoundF16Avx2, &VecDotFloat4.F16);
+            Add(DType.F16, DType.F16, 1, 4, &VecDotF16.Avx2PathF32, &QuantizeActivations.RoundF16ScaledAvx2, &VecDotFloat4.F16, &VecDotF16.Avx2PathF32Finite);
             Add(DType.BF16, DType.BF16, 1, 4, &VecDotBF16.Avx2PathF32, &QuantizeActivations.RoundBf16Avx2, &VecDotFloat4.BF16);
             Add(DType.Q4_0, DType.Q8_0, 32, 34, &VecDotQ4_0.Avx2Path, &QuantizeActivations.Q8_0Avx2, &VecDotQ8_0x4.Q4_0);
             Add(DType.Q4_1, DType.Q8_1, 32, 36, &VecDotQ4_1.Avx2Path, &QuantizeActivations.Q8_1Avx2);

@@ -36,8 +36,9 @@ public static unsafe class VecDotFloat4
 
     private readonly struct F16Decoder : IDecoder
     {
-        public static Vector256<float> Load8(byte* row, int i) => QuantSimd.LoadHalf8Finite((ushort*)row + i);
-        public static float Load1(byte* row, int i) => QuantSimd.HalfToFloat(((ushort*)row)[i]);
+        // 2^-112 times the weight, against activations scaled by 2^112 (see VecDotF16.Avx2PathF32).
+        public static Vector256<float> Load8(byte* row, int i) => QuantSimd.LoadHalf8FiniteScaledDown((ushort*)row + i);
+        public static float Load1(byte* row, int i) => QuantSimd.HalfToFloat(((ushort*)row)[i]) * QuantSimd.HalfScaleInverse;
 
         public static bool NeedsExact(byte* row, int n)
         {
@@ -62,7 +63,7 @@ public static unsafe class VecDotFloat4
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void F32(int n, byte* x, byte* y, long yStride, float* result) => Dot4<F32Decoder>(n, x, y, yStride, result, &VecDotF32.Avx2Path);
 
-    /// <summary>F16 weights with f16-rounded F32 activations: <c>result[c] = dot(x, y + c * yStride)</c>.</summary>
+    /// <summary>F16 weights with f16-rounded F32 activations scaled by 2^112 (<see cref="VecDotF16.Avx2PathF32"/>'s format): <c>result[c] = dot(x, y + c * yStride)</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void F16(int n, byte* x, byte* y, long yStride, float* result) => Dot4<F16Decoder>(n, x, y, yStride, result, &VecDotF16.Avx2PathF32);
 

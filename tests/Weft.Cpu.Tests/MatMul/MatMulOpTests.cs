@@ -173,6 +173,56 @@ public sealed unsafe class MatMulOpTests
     }
 
     [Test]
+    public void F16ModelWeightsDecodeLikeAnyF16AndKeepInfinities()
+    {
+        // Decode over F16 weights flagged as model weights skips the per-row inf/NaN check once the tensor is known
+        // finite (FiniteWeights): the results must be the bits of the checked path; a weight tensor holding an inf
+        // must still give inf/NaN in its row and exact values elsewhere.
+        const int k = 200, n = 37;
+        using var mem = new Native();
+        foreach (bool withInf in new[] { false, true })
+        {
+            Tensor plain = MakeWeight(mem, DType.F16, k, n, 1, 1, 5, out _);
+            if (withInf)
+            {
+                ((ushort*)plain.Data)[3 * k + 101] = 0x7C00; // +inf in row 3
+            }
+            Tensor model = Tensor.NewLeaf(DType.F16, k, n, name: "model");
+            model.Data = mem.Alloc(model.ByteSize);
+            Buffer.MemoryCopy((void*)plain.Data, (void*)model.Data, model.ByteSize, model.ByteSize);
+            model.Flags |= TensorFlags.Weight;
+            Tensor x = Tensor.NewLeaf(DType.F32, k, 1, name: "x");
+            x.Data = mem.Alloc(k * 4);
+            var rng = new Random(9);
+            for (int i = 0; i < k; i++)
+            {
+                ((float*)x.Data)[i] = (float)(rng.NextDouble() * 2 - 1) + 0.01f;
+            }
+            float[] a = Decode(plain), b = Decode(model), twice = Decode(model);
+            for (int j = 0; j < n; j++)
+            {
+                Assert.That(BitConverter.SingleToInt32Bits(b[j]), Is.EqualTo(BitConverter.SingleToInt32Bits(a[j])), $"row {j}, inf: {withInf}");
+                Assert.That(BitConverter.SingleToInt32Bits(twice[j]), Is.EqualTo(BitConverter.SingleToInt32Bits(a[j])), $"row {j} again, inf: {withInf}");
+                Assert.That(float.IsFinite(b[j]), Is.EqualTo(!(withInf && j == 3)), $"row {j}: {b[j]}, inf: {withInf}");
+            }
+
+            float[] Decode(Tensor w)
+            {
+                Tensor dst = new GraphBuilder().MatMul(w, x, "dst");
+                dst.Data = mem.Alloc(dst.ByteSize);
+                var op = new MatMulOp();
+                long ws = op.WorkSize(dst, 2);
+                nint work = mem.Alloc(ws);
+                using (var pool = new WorkerPool(2))
+                {
+                    pool.Run(new Work(op, dst, work, ws, pool.Barrier));
+                }
+                return new Span<float>((void*)dst.Data, n).ToArray();
+            }
+        }
+    }
+
+    [Test]
     public void SupportsRejectsWhatItCannotCompute()
     {
         var op = new MatMulOp();

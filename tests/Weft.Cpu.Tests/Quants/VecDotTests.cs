@@ -125,13 +125,14 @@ public sealed unsafe class VecDotTests
         {
             float[] x = RandomValues(rng, n), y = RandomValues(rng, n);
             ushort[] xh = new ushort[n], yh = new ushort[n], xb = new ushort[n], yb = new ushort[n];
-            float[] yhf = new float[n], ybf = new float[n];
+            float[] yhf = new float[n], ybf = new float[n], yhs = new float[n];
             double mag = 0, exact = 0, exactH = 0, exactB = 0;
             for (int i = 0; i < n; i++)
             {
                 xh[i] = Fp16.ToHalf(x[i]); yh[i] = Fp16.ToHalf(y[i]);
                 xb[i] = Bf16.FromFloat(x[i]); yb[i] = Bf16.FromFloat(y[i]);
                 yhf[i] = (float)BitConverter.UInt16BitsToHalf(yh[i]);
+                yhs[i] = yhf[i] * VecDotF16.ActivationScale; // the AVX2 F16 kernels take activations times 2^112
                 ybf[i] = Bf16.ToFloat(yb[i]);
                 mag += Math.Abs((double)x[i] * y[i]);
                 exact += (double)x[i] * y[i];
@@ -139,7 +140,7 @@ public sealed unsafe class VecDotTests
                 exactB += (double)Bf16.ToFloat(xb[i]) * ybf[i];
             }
             double tol = 1e-4 * Math.Max(mag, 1e-6);
-            fixed (float* px = x, py = y, pyh = yhf, pyb = ybf)
+            fixed (float* px = x, py = y, pyh = yhf, pyb = ybf, pys = yhs)
             fixed (ushort* pxh = xh, pyh16 = yh, pxb = xb, pyb16 = yb)
             {
                 byte* bx = (byte*)px, by = (byte*)py;
@@ -152,7 +153,7 @@ public sealed unsafe class VecDotTests
                 {
                     Check(VecDotF32.Avx2Path(n, bx, by), exact, "f32 avx2");
                     Check(VecDotF16.Avx2Path(n, (byte*)pxh, (byte*)pyh16), exactH, "f16 avx2");
-                    Check(VecDotF16.Avx2PathF32(n, (byte*)pxh, (byte*)pyh), exactH, "f16·f32 avx2");
+                    Check(VecDotF16.Avx2PathF32(n, (byte*)pxh, (byte*)pys), exactH, "f16·f32 avx2");
                     Check(VecDotBF16.Avx2Path(n, (byte*)pxb, (byte*)pyb16), exactB, "bf16 avx2");
                     Check(VecDotBF16.Avx2PathF32(n, (byte*)pxb, (byte*)pyb), exactB, "bf16·f32 avx2");
                 }
@@ -172,7 +173,7 @@ public sealed unsafe class VecDotTests
         float* one = stackalloc float[33];
         for (int i = 0; i < 33; i++)
         {
-            one[i] = 1f;
+            one[i] = HasAvx2 ? VecDotF16.ActivationScale : 1f; // 1.0 in the AVX2 kernel's activation format
         }
         for (int h = 0; h < 65536; h++)
         {
