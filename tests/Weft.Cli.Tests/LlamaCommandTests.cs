@@ -103,6 +103,21 @@ public class LlamaCommandTests
     }
 
     [Test]
+    public async Task MmapFlagsAreAcceptedAndExcludeEachOther()
+    {
+        foreach (string flag in new[] { "--mmap", "--no-mmap" })
+        {
+            var (c, output, e) = await CliRunner.Run("bench", "-m", Stories, "-p", "8", "-n", "4", "-r", "1", "-t", "1", "--backend", "cpu", "--no-triad", "--json", flag);
+            Assert.That(c, Is.EqualTo(0), $"{flag}: {e}");
+            using JsonDocument doc = JsonDocument.Parse(output);
+            Assert.That(doc.RootElement.GetProperty("tg").GetProperty("tokens").GetInt32(), Is.EqualTo(4), flag);
+        }
+        var (code, _, err) = await CliRunner.Run("bench", "-m", Stories, "-p", "8", "-n", "4", "--mmap", "--no-mmap");
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(err, Does.Contain("--mmap and --no-mmap"));
+    }
+
+    [Test]
     public async Task PromptLongerThanTheContextFails()
     {
         string prompt = string.Join(' ', Enumerable.Repeat("Once upon a time there was a little girl.", 10));

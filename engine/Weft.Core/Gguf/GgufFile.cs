@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
 
 namespace Weft.Core.Gguf;
 
@@ -48,11 +49,13 @@ public sealed unsafe partial class GgufFile : IDisposable
     private MemoryMappedFile? _mmf;
     private MemoryMappedViewAccessor? _view;
     private MemoryHandle _pin;
+    private byte* _owned;
     private byte* _base;
     private bool _disposed;
 
-    private GgufFile(string path, byte* basePtr, long length, MemoryMappedFile? mmf, MemoryMappedViewAccessor? view, MemoryHandle pin)
+    private GgufFile(string path, byte* basePtr, long length, MemoryMappedFile? mmf, MemoryMappedViewAccessor? view, MemoryHandle pin, bool owned = false)
     {
+        _owned = owned ? basePtr : null;
         FilePath = path;
         _base = basePtr;
         FileLength = length;
@@ -69,15 +72,16 @@ public sealed unsafe partial class GgufFile : IDisposable
         Alignment = p.Alignment;
         DataOffset = p.DataOffset;
         long dataSize = Math.Max(0, length - DataOffset);
-        _buffer = new GgufMappedBuffer(this, dataSize == 0 ? 0 : (nint)(basePtr + DataOffset), dataSize, writable: mmf is not null);
+        _buffer = new GgufMappedBuffer(this, dataSize == 0 ? 0 : (nint)(basePtr + DataOffset), dataSize, writable: mmf is not null || owned);
     }
 
-    /// <summary>Opens and memory-maps a GGUF file.</summary>
+    /// <summary>Opens a GGUF file: memory-mapped (<see cref="GgufLoadMode.Map"/>, the default) or read into memory.</summary>
     /// <param name="path">The file.</param>
+    /// <param name="mode">How the bytes are made available (see <see cref="GgufLoadMode"/>).</param>
     /// <exception cref="GgufFormatException">The content is not a valid GGUF v2/v3 file.</exception>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="IOException">The file cannot be read.</exception>
-    public static GgufFile Open(string path)
+    public static GgufFile Open(string path, GgufLoadMode mode = GgufLoadMode.Map)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         var fs = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, 1, FileOptions.None);
@@ -91,6 +95,10 @@ public sealed unsafe partial class GgufFile : IDisposable
             fs.Dispose();
             Parse(small, path).Dispose();
             throw new UnreachableException($"{path}: a {length}-byte file parsed as GGUF.");
+        }
+        if (mode == GgufLoadMode.Read)
+        {
+            return ReadIntoMemory(fs, path, length);
         }
         MemoryMappedFile? mmf = null;
         MemoryMappedViewAccessor? view = null;
@@ -353,6 +361,44 @@ public sealed unsafe partial class GgufFile : IDisposable
 
     internal bool IsDisposed => _disposed;
 
+    // The whole file in one 2 MiB-aligned anonymous block (transparent huge pages asked for on Linux).
+    private static GgufFile ReadIntoMemory(FileStream fs, string path, long length)
+    {
+        const long huge = 2L << 20;
+        long size = (length + huge - 1) / huge * huge;
+        byte* p = (byte*)NativeMemory.AlignedAlloc((nuint)size, (nuint)huge);
+        try
+        {
+            if (OperatingSystem.IsLinux())
+            {
+                _ = Madvise((nint)p, (nuint)size, 14); // MADV_HUGEPAGE: 2 MiB pages where the kernel has them
+            }
+            using (fs)
+            {
+                long done = 0;
+                while (done < length)
+                {
+                    int want = (int)Math.Min(1L << 30, length - done);
+                    int got = RandomAccess.Read(fs.SafeFileHandle, new Span<byte>(p + done, want), done);
+                    if (got <= 0)
+                    {
+                        throw new IOException($"{path}: the file ended at byte {done} while reading {length} bytes.");
+                    }
+                    done += got;
+                }
+            }
+            return new GgufFile(path, p, length, null, null, default, owned: true);
+        }
+        catch
+        {
+            NativeMemory.AlignedFree(p);
+            throw;
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "madvise")]
+    private static extern int Madvise(nint addr, nuint length, int advice);
+
     /// <summary>Unmaps the file (or unpins the memory). Tensors created from it become invalid.</summary>
     public void Dispose()
     {
@@ -372,8 +418,24 @@ public sealed unsafe partial class GgufFile : IDisposable
         _mmf = null;
         _pin.Dispose();
         _pin = default;
+        if (_owned != null)
+        {
+            NativeMemory.AlignedFree(_owned);
+            _owned = null;
+        }
     }
 
     /// <inheritdoc/>
     public override string ToString() => $"{FilePath}: GGUF v{Version}, {_keys.Count} keys, {_tensors.Count} tensors";
+}
+
+/// <summary>How <see cref="GgufFile.Open(string, GgufLoadMode)"/> makes a file's bytes available.</summary>
+public enum GgufLoadMode
+{
+    /// <summary>Memory-map the file (copy-on-write): opening is instant and pages load on first touch, but the
+    /// kernel may drop clean pages under memory pressure and fault them in again later.</summary>
+    Map,
+    /// <summary>Read the whole file into anonymous memory (2 MiB aligned, transparent huge pages asked for): opening
+    /// costs one read of the file, and then the bytes stay resident (llama.cpp's <c>--no-mmap</c>).</summary>
+    Read,
 }

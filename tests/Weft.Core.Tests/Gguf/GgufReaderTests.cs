@@ -34,6 +34,41 @@ public class GgufReaderTests
     }
 
     [Test]
+    public void ReadIntoMemoryGivesTheMappedFilesContent()
+    {
+        using GgufFile mapped = GgufFile.Open(Stories, GgufLoadMode.Map);
+        using GgufFile read = GgufFile.Open(Stories, GgufLoadMode.Read);
+        Assert.That(read.Tensors, Is.EqualTo(mapped.Tensors));
+        Assert.That(read.GetStringArray("tokenizer.ggml.tokens"), Is.EqualTo(mapped.GetStringArray("tokenizer.ggml.tokens")));
+        for (int i = 0; i < mapped.Tensors.Count; i++)
+        {
+            GgufTensorInfo m = mapped.Tensors[i], r = read.Tensors[i];
+            Assert.That(read.TensorBytes(r).SequenceEqual(mapped.TensorBytes(m)), m.Name);
+            Assert.That((long)read.DataPointer(r) % read.Alignment, Is.Zero, $"{m.Name} is aligned in the read copy");
+        }
+        Assert.That(read.DataPointer(read.Tensors[0]), Is.Not.EqualTo(mapped.DataPointer(mapped.Tensors[0])));
+    }
+
+    [Test]
+    public void ReadIntoMemoryRejectsATruncatedFileLikeTheMapping()
+    {
+        byte[] full = File.ReadAllBytes(Stories);
+        string cut = Path.Combine(Path.GetTempPath(), $"weft-gguf-cut-{Environment.ProcessId}.gguf");
+        try
+        {
+            File.WriteAllBytes(cut, full.AsSpan(0, full.Length - 1000).ToArray()); // the last tensor loses its end
+            var mapped = Assert.Throws<GgufFormatException>(() => GgufFile.Open(cut, GgufLoadMode.Map))!;
+            var read = Assert.Throws<GgufFormatException>(() => GgufFile.Open(cut, GgufLoadMode.Read))!;
+            Assert.That(read.Message, Is.EqualTo(mapped.Message));
+            Assert.That(read.Message, Does.Contain(cut));
+        }
+        finally
+        {
+            File.Delete(cut);
+        }
+    }
+
+    [Test]
     public void TensorsPointIntoTheMappingAndMatchTheLlama2cCheckpoint()
     {
         // stories260K.bin (llama2.c format) holds the same weights: a 7-int header (28 bytes), then

@@ -29,8 +29,9 @@ public class Stories260KTests
         return cases;
     }
 
-    private static LlamaModel Open(string format) => format == "gguf"
-        ? LlamaModel.Load(TestAssets.Require("models/stories260K.gguf"))
+    // "gguf": the default load mode (read into memory, for a file this small); "gguf-map": memory-mapped.
+    private static LlamaModel Open(string format) => format.StartsWith("gguf", StringComparison.Ordinal)
+        ? LlamaModel.Load(TestAssets.Require("models/stories260K.gguf"), load: format == "gguf-map" ? Core.Gguf.GgufLoadMode.Map : null)
         : LlamaModel.Load(TestAssets.Require("models/stories260K.bin"), TestAssets.Require("models/tok512.bin"));
 
     [TestCase("gguf")]
@@ -46,6 +47,7 @@ public class Stories260KTests
 
     [TestCase("gguf", 1)]
     [TestCase("gguf", 2)]
+    [TestCase("gguf-map", 2)]
     [TestCase("bin", 2)]
     public void GreedyIdsAndFirstLogitsMatchReference(string format, int threads)
     {

@@ -44,7 +44,7 @@ public sealed class BenchCommand : ICommand
         }
 
         int threads = m.Context.Threads > 0 ? m.Context.Threads : Environment.ProcessorCount;
-        using LlamaModel model = LlamaModel.Load(m.Model, m.Tokenizer);
+        using LlamaModel model = LlamaModel.Load(m.Model, m.Tokenizer, m.Load);
         int ctxSize = Math.Max(Math.Max(nPrompt, nGen), 1);
         using LlamaContext ctx = model.CreateContext(m.Context with
         {

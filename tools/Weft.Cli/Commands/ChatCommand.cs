@@ -23,7 +23,7 @@ internal sealed class ChatCommand : ICommand
         string? templateFile = args.Option("--template");
         args.EnsureAllUsed();
 
-        using LlamaModel model = LlamaModel.Load(m.Model, m.Tokenizer);
+        using LlamaModel model = LlamaModel.Load(m.Model, m.Tokenizer, m.Load);
         using LlamaContext ctx = model.CreateContext(m.Context);
         string bos = model.Tokenizer.BosId >= 0 ? model.Tokenizer.TokenText(model.Tokenizer.BosId) : "";
         string eos = model.Tokenizer.EosId >= 0 ? model.Tokenizer.TokenText(model.Tokenizer.EosId) : "";

@@ -30,7 +30,7 @@ internal sealed class GenerateCommand : ICommand
         prompt ??= File.ReadAllText(file!);
         gp = gp with { AddBos = !noBos, ParseSpecial = special };
 
-        using LlamaModel model = LlamaModel.Load(m.Model, m.Tokenizer);
+        using LlamaModel model = LlamaModel.Load(m.Model, m.Tokenizer, m.Load);
         using LlamaContext ctx = model.CreateContext(m.Context);
         if (!json)
         {

@@ -1,11 +1,12 @@
 using Weft.Core;
+using Weft.Core.Gguf;
 using Weft.Models.Llama;
 using Weft.Models.Sampling;
 
 namespace Weft.Cli.Commands;
 
 /// <summary>Options shared by the verbs that run a model (generate, chat, perplexity, bench).</summary>
-internal sealed record ModelArgs(string Model, string? Tokenizer, ContextParams Context)
+internal sealed record ModelArgs(string Model, string? Tokenizer, ContextParams Context, GgufLoadMode? Load = null)
 {
     public const string Usage =
         "  -m, --model FILE        GGUF model, or llama2.c .bin (tokenizer: --tokenizer or tokenizer.bin/tok{N}.bin beside it)\n" +
@@ -14,7 +15,8 @@ internal sealed record ModelArgs(string Model, string? Tokenizer, ContextParams 
         "  -c, --ctx N             context length in tokens (default: the model's, at most 4096)\n" +
         "  -b, --batch N           prompt tokens per evaluation batch (default 512)\n" +
         "      --kv-type T         KV cache type: f16 (default), f32, q8_0\n" +
-        "      --backend B         auto (default), cpu or vulkan";
+        "      --backend B         auto (default), cpu or vulkan\n" +
+        "      --mmap, --no-mmap   map the GGUF file / read it into memory (default: read when it takes at most half the available memory)";
 
     public static ModelArgs Parse(CliArgs a)
     {
@@ -36,7 +38,13 @@ internal sealed record ModelArgs(string Model, string? Tokenizer, ContextParams 
             "vulkan" => BackendChoice.Vulkan,
             _ => throw new CliUsageException($"--backend must be auto, cpu or vulkan, not '{be}'"),
         };
-        return new ModelArgs(model, tok, new ContextParams { ContextSize = ctx, BatchSize = batch, KvType = kvType, Threads = threads, Backend = backend });
+        bool mmap = a.Flag("--mmap"), noMmap = a.Flag("--no-mmap");
+        if (mmap && noMmap)
+        {
+            throw new CliUsageException("--mmap and --no-mmap exclude each other");
+        }
+        GgufLoadMode? load = mmap ? GgufLoadMode.Map : noMmap ? GgufLoadMode.Read : null;
+        return new ModelArgs(model, tok, new ContextParams { ContextSize = ctx, BatchSize = batch, KvType = kvType, Threads = threads, Backend = backend }, load);
     }
 
     public const string SamplingUsage =

@@ -20,7 +20,7 @@ internal sealed class PerplexityCommand : ICommand
         args.EnsureAllUsed();
         int nCtx = m.Context.ContextSize > 0 ? m.Context.ContextSize : 512;
         string text = File.ReadAllText(file);
-        using LlamaModel model = LlamaModel.Load(m.Model, m.Tokenizer);
+        using LlamaModel model = LlamaModel.Load(m.Model, m.Tokenizer, m.Load);
         using LlamaContext ctx = model.CreateContext(m.Context with { ContextSize = nCtx, BatchSize = Math.Max(m.Context.BatchSize, nCtx) });
         int[] tokens = model.Tokenizer.Encode(text, addSpecial: true); // BOS first, as llama.cpp tokenizes
         if (!json)
