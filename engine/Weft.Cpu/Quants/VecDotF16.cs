@@ -73,7 +73,18 @@ public static unsafe class VecDotF16
     /// recomputed with the exact decoder.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Avx2PathF32(int n, byte* x, byte* y)
+    public static float Avx2PathF32(int n, byte* x, byte* y) => Fast(n, x, y, checkSpecial: true);
+
+    /// <summary>
+    /// <see cref="Avx2PathF32"/> for rows known to hold no inf/NaN weight (see <see cref="FiniteWeights"/>): the same
+    /// sum, bit for bit, without tracking the largest magnitude.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static float Avx2PathF32Finite(int n, byte* x, byte* y) => Fast(n, x, y, checkSpecial: false);
+
+    // The 32-wide loop of both entry points; checkSpecial is a constant at each (inlined) call site.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Fast(int n, byte* x, byte* y, bool checkSpecial)
     {
         ushort* a = (ushort*)x;
         float* b = (float*)y;
@@ -83,36 +94,18 @@ public static unsafe class VecDotF16
         int i = 0;
         for (; i + 32 <= n; i += 32)
         {
-            hmax = Avx2.Max(hmax, Avx2.Max(Avx2.And(Avx.LoadVector256(a + i), magnitude), Avx2.And(Avx.LoadVector256(a + i + 16), magnitude)));
+            if (checkSpecial)
+            {
+                hmax = Avx2.Max(hmax, Avx2.Max(Avx2.And(Avx.LoadVector256(a + i), magnitude), Avx2.And(Avx.LoadVector256(a + i + 16), magnitude)));
+            }
             s0 = Fma.MultiplyAdd(QuantSimd.LoadHalf8FiniteScaledDown(a + i), Avx.LoadVector256(b + i), s0);
             s1 = Fma.MultiplyAdd(QuantSimd.LoadHalf8FiniteScaledDown(a + i + 8), Avx.LoadVector256(b + i + 8), s1);
             s2 = Fma.MultiplyAdd(QuantSimd.LoadHalf8FiniteScaledDown(a + i + 16), Avx.LoadVector256(b + i + 16), s2);
             s3 = Fma.MultiplyAdd(QuantSimd.LoadHalf8FiniteScaledDown(a + i + 24), Avx.LoadVector256(b + i + 24), s3);
         }
-        if (Vector256.GreaterThanOrEqualAny(hmax, Vector256.Create((ushort)0x7C00)))
+        if (checkSpecial && Vector256.GreaterThanOrEqualAny(hmax, Vector256.Create((ushort)0x7C00)))
         {
             return ExactF32(n, x, y);
-        }
-        return Finish(n, a, b, i, s0, s1, s2, s3);
-    }
-
-    /// <summary>
-    /// <see cref="Avx2PathF32"/> for rows known to hold no inf/NaN weight (see <see cref="FiniteWeights"/>): the same
-    /// sum, bit for bit, without tracking the largest magnitude.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static float Avx2PathF32Finite(int n, byte* x, byte* y)
-    {
-        ushort* a = (ushort*)x;
-        float* b = (float*)y;
-        Vector256<float> s0 = Vector256<float>.Zero, s1 = s0, s2 = s0, s3 = s0;
-        int i = 0;
-        for (; i + 32 <= n; i += 32)
-        {
-            s0 = Fma.MultiplyAdd(QuantSimd.LoadHalf8FiniteScaledDown(a + i), Avx.LoadVector256(b + i), s0);
-            s1 = Fma.MultiplyAdd(QuantSimd.LoadHalf8FiniteScaledDown(a + i + 8), Avx.LoadVector256(b + i + 8), s1);
-            s2 = Fma.MultiplyAdd(QuantSimd.LoadHalf8FiniteScaledDown(a + i + 16), Avx.LoadVector256(b + i + 16), s2);
-            s3 = Fma.MultiplyAdd(QuantSimd.LoadHalf8FiniteScaledDown(a + i + 24), Avx.LoadVector256(b + i + 24), s3);
         }
         return Finish(n, a, b, i, s0, s1, s2, s3);
     }
