@@ -99,7 +99,7 @@ public sealed class SyntheticQuantizedOnVulkanTests
         VulkanTestDevice.DeviceOrSkip();
         int[] prompt = Prompt(promptLength);
         using LlamaModel model = LlamaModel.Load(Model(type, seed));
-        Run cpu = Greedy(model, BackendChoice.Cpu, prompt, null, f32Activations: false);
+        Run cpu = CpuRun(model, type, seed, prompt);
         // The CPU's ids fed to Vulkan, once node by node (each node checked against the CPU on the same inputs), once
         // as whole-graph submissions.
         Run check = Greedy(model, BackendChoice.Vulkan, prompt, maxAlloc, f32Activations: false, forced: cpu.Ids, check: true);
@@ -143,7 +143,7 @@ public sealed class SyntheticQuantizedOnVulkanTests
         VulkanTestDevice.DeviceOrSkip();
         int[] prompt = Prompt(promptLength);
         using LlamaModel model = LlamaModel.Load(Model(type, seed));
-        Run cpu = Greedy(model, BackendChoice.Cpu, prompt, null, f32Activations: false);
+        Run cpu = CpuRun(model, type, seed, prompt);
         Run gpu = Greedy(model, BackendChoice.Vulkan, prompt, maxAlloc, f32Activations: false);
         int agree = 0;
         while (agree < Generated && gpu.Ids[agree] == cpu.Ids[agree])
@@ -193,6 +193,22 @@ public sealed class SyntheticQuantizedOnVulkanTests
     }
 
     private sealed record Run(List<int> Ids, List<float[]> Logits, long Dispatches, string? Divergence, int CheckedNodes);
+
+    private static readonly Dictionary<(string, ulong, int), Run> s_cpuRuns = new();
+
+    // The CPU's greedy run of a case, computed once for both tests (it does not depend on the Vulkan allocation cap).
+    private static Run CpuRun(LlamaModel model, string type, ulong seed, int[] prompt)
+    {
+        lock (s_cpuRuns)
+        {
+            if (!s_cpuRuns.TryGetValue((type, seed, prompt.Length), out Run? run))
+            {
+                run = Greedy(model, BackendChoice.Cpu, prompt, null, f32Activations: false);
+                s_cpuRuns[(type, seed, prompt.Length)] = run;
+            }
+            return run;
+        }
+    }
 
     // Greedy decoding (or the given ids fed back, teacher forcing); Ids are the argmax of each step's logits. With
     // check, every Vulkan node is compared with the CPU (bound MaxNodeNmse).
