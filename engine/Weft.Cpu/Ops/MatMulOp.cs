@@ -18,7 +18,8 @@ namespace Weft.Cpu.Ops;
 /// the others back); inside a chunk, 16 × 16 tiles keep the weight rows and activation rows of the tile in L1/L2.
 /// Where the type has a four-row kernel (<see cref="VecDotKernel.Dot4"/>: F32, F16, BF16, Q4_0, Q5_0, Q8_0 on AVX2),
 /// each weight row is decoded once for four activation rows; otherwise each pair is dotted. Decode (one activation
-/// row) splits the weight rows into chunks of up to 256. Results are accumulated in f32 as ggml does; precision
+/// row) splits the weight rows into chunks of up to 256; Q4_0, Q5_0 and Q8_0 weights then go through
+/// <see cref="MatVecQ8_0"/>, eight weight rows per call. Results are accumulated in f32 as ggml does; precision
 /// follows the activation format (Q8 activations carry about 2^-8 relative error per value).
 /// With more than one thread, <see cref="ComputeParams.Barrier"/> must be a real barrier (phase 2 reads rows
 /// converted by other threads).
@@ -61,19 +62,22 @@ public sealed unsafe class MatMulOp : ICpuOp
         {
             Tiling.FloatPanel => nThreads * Align64(TileRows * k * sizeof(float)),
             Tiling.Q8 => Align64(TileQ8_0.AuxRowBytes(k / QK.Simple) * x.RowCount),
+            Tiling.MatVec => Align64(MatVecQ8_0.AuxRowBytes(w.Type, k / QK.Simple) * x.RowCount),
             _ => 0,
         };
         return bytes;
     }
 
-    // How phase 2 runs: per pair / four-row kernels, or register tiles (float weights read directly or widened
-    // into a per-thread panel; Q8_0-activation types with per-block aux data).
+    // How phase 2 runs: per pair / four-row kernels, register tiles (float weights read directly or widened
+    // into a per-thread panel; Q8_0-activation types with per-block aux data), or the Q4_0/Q5_0/Q8_0 mat-vec kernel
+    // (up to three activation rows, each against eight weight rows per call, with per-block aux data).
     private enum Tiling
     {
         None,
         Float,
         FloatPanel,
         Q8,
+        MatVec,
     }
 
     private const int TileRows = 4;
@@ -82,7 +86,15 @@ public sealed unsafe class MatMulOp : ICpuOp
     // Tiles need a prompt batch (two activation rows or more) and one weight matrix (no batch dims on the weights).
     private static Tiling TileMode(Tensor w, Tensor x)
     {
-        if (x.RowCount < 2 || w.Ne[2] != 1 || w.Ne[3] != 1 || s_legacy)
+        if (s_legacy)
+        {
+            return Tiling.None;
+        }
+        if (x.RowCount < 4 && MatVecQ8_0.IsSupported && MatVecQ8_0.Handles(w.Type) && !(x.RowCount >= 2 && TileQ8_0.IsSupported))
+        {
+            return Tiling.MatVec;
+        }
+        if (x.RowCount < 2 || w.Ne[2] != 1 || w.Ne[3] != 1)
         {
             return Tiling.None;
         }
@@ -120,7 +132,12 @@ public sealed unsafe class MatMulOp : ICpuOp
         byte* act = work + Header;
         Tiling mode = TileMode(w, x);
         byte* extra = act + Align64(actRow * m) + (x.Nb[0] == sizeof(float) ? 0 : p.Nth * Align64((long)k * sizeof(float)));
-        long auxRow = mode == Tiling.Q8 ? TileQ8_0.AuxRowBytes(k / QK.Simple) : 0;
+        long auxRow = mode switch
+        {
+            Tiling.Q8 => TileQ8_0.AuxRowBytes(k / QK.Simple),
+            Tiling.MatVec => MatVecQ8_0.AuxRowBytes(w.Type, k / QK.Simple),
+            _ => 0,
+        };
         byte* aux = extra;
 
         // Phase 1: convert this thread's activation rows.
@@ -143,6 +160,10 @@ public sealed unsafe class MatMulOp : ICpuOp
             {
                 TileQ8_0.PrepareAux(w.Type, act + r * actRow, k / QK.Simple, aux + r * auxRow);
             }
+            else if (mode == Tiling.MatVec)
+            {
+                MatVecQ8_0.PrepareAux(w.Type, act + r * actRow, k / QK.Simple, aux + r * auxRow);
+            }
         }
         if (p.Ith == 0)
         {
@@ -154,7 +175,7 @@ public sealed unsafe class MatMulOp : ICpuOp
             return;
         }
 
-        if (mode != Tiling.None)
+        if (mode != Tiling.None && mode != Tiling.MatVec)
         {
             ComputeTiles(in p, dst, mode, k, n, m, act, actRow, aux, auxRow, (float*)(extra + p.Ith * Align64(TileRows * (long)k * sizeof(float))));
             return;
@@ -215,6 +236,16 @@ public sealed unsafe class MatMulOp : ICpuOp
                         byte* a = act + col * actRow;
                         float* d = (float*)((byte*)dst.Data + i11 * dst.Nb[1] + i12 * dst.Nb[2] + i13 * dst.Nb[3]);
                         long nb01 = w.Nb[1];
+                        if (mode == Tiling.MatVec)
+                        {
+                            byte* ax = aux + col * auxRow;
+                            for (long row = tr; row < trEnd; row += MatVecQ8_0.MaxRows)
+                            {
+                                int rows = (int)Math.Min(MatVecQ8_0.MaxRows, trEnd - row);
+                                MatVecQ8_0.Rows(w.Type, k / QK.Simple, wBase + row * nb01, nb01, rows, a, ax, d + row);
+                            }
+                            continue;
+                        }
                         for (long row = tr; row < trEnd; row++)
                         {
                             d[row] = dot(k, wBase + row * nb01, a);

@@ -37,13 +37,14 @@ public static unsafe class TileQ8_0
     /// </summary>
     public static void PrepareAux(DType weight, byte* y, int nb, byte* aux)
     {
+        float* ht = QuantSimd.HalfTable;
         int o8 = Offset(weight) / 8;
         float* d = (float*)aux;
         int* s = (int*)aux + nb;
         for (int i = 0; i < nb; i++)
         {
             byte* b = y + (long)i * 34;
-            d[i] = QuantSimd.Half(b);
+            d[i] = QuantSimd.Half(ht, b);
             int sum = 0;
             for (int j = 0; j < 32; j++)
             {
@@ -73,6 +74,7 @@ public static unsafe class TileQ8_0
     /// <summary>Scalar reference of one dot (<paramref name="nb"/> blocks) in the tile's order (see the remarks of <see cref="TileQ8_0"/>).</summary>
     public static float DotReference(DType weight, int nb, byte* w, byte* y)
     {
+        float* ht = QuantSimd.HalfTable;
         int o = Offset(weight), bb = BlockBytes(weight);
         float* lanes = stackalloc float[8];
         for (int j = 0; j < 8; j++)
@@ -88,7 +90,7 @@ public static unsafe class TileQ8_0
             {
                 sum += q[e];
             }
-            float scale = QuantSimd.Half(bx) * QuantSimd.Half(by);
+            float scale = QuantSimd.Half(ht, bx) * QuantSimd.Half(ht, by);
             for (int j = 0; j < 8; j++)
             {
                 int lane = -o / 8 * sum;
@@ -182,6 +184,7 @@ public static unsafe class TileQ8_0
         where TR : struct, ITileCount
         where TC : struct, ITileCount
     {
+        float* ht = QuantSimd.HalfTable;
         Vector256<float> a00 = Vector256<float>.Zero, a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
         byte* y0 = y, y1 = y + yStride, y2 = y + 2 * yStride, y3 = y + 3 * yStride;
         float* d0 = (float*)aux, d1 = (float*)(aux + auxStride), d2 = (float*)(aux + 2 * auxStride), d3 = (float*)(aux + 3 * auxStride);
@@ -190,13 +193,13 @@ public static unsafe class TileQ8_0
         {
             byte* b0 = w + (long)i * TD.BlockBytes;
             Vector256<byte> u0 = TD.Load(b0);
-            Vector256<float> dx0 = Vector256.Create(QuantSimd.Half(b0));
+            Vector256<float> dx0 = Vector256.Create(QuantSimd.Half(ht, b0));
             Vector256<byte> u1 = TR.N > 1 ? TD.Load(b0 + 1 * wStride) : default;
-            Vector256<float> dx1 = TR.N > 1 ? Vector256.Create(QuantSimd.Half(b0 + 1 * wStride)) : default;
+            Vector256<float> dx1 = TR.N > 1 ? Vector256.Create(QuantSimd.Half(ht, b0 + 1 * wStride)) : default;
             Vector256<byte> u2 = TR.N > 2 ? TD.Load(b0 + 2 * wStride) : default;
-            Vector256<float> dx2 = TR.N > 2 ? Vector256.Create(QuantSimd.Half(b0 + 2 * wStride)) : default;
+            Vector256<float> dx2 = TR.N > 2 ? Vector256.Create(QuantSimd.Half(ht, b0 + 2 * wStride)) : default;
             Vector256<byte> u3 = TR.N > 3 ? TD.Load(b0 + 3 * wStride) : default;
-            Vector256<float> dx3 = TR.N > 3 ? Vector256.Create(QuantSimd.Half(b0 + 3 * wStride)) : default;
+            Vector256<float> dx3 = TR.N > 3 ? Vector256.Create(QuantSimd.Half(ht, b0 + 3 * wStride)) : default;
             long yo = (long)i * 34 + 2;
             Vector256<sbyte> q0 = Avx.LoadVector256((sbyte*)(y0 + yo));
             Vector256<float> dy0 = Vector256.Create(d0[i]);

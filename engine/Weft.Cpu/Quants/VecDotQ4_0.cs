@@ -14,6 +14,7 @@ public static unsafe class VecDotQ4_0
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Reference(int n, byte* x, byte* y)
     {
+        float* ht = QuantSimd.HalfTable;
         int nb = n / QK.Simple;
         BlockQ4_0* bx = (BlockQ4_0*)x;
         BlockQ8_0* by = (BlockQ8_0*)y;
@@ -27,7 +28,7 @@ public static unsafe class VecDotQ4_0
                 int v1 = (bx[i].Qs[j] >> 4) - 8;
                 sumi += v0 * by[i].Qs[j] + v1 * by[i].Qs[j + 16];
             }
-            s += sumi * (QuantSimd.Half(&bx[i].D) * QuantSimd.Half(&by[i].D));
+            s += sumi * (QuantSimd.Half(ht, &bx[i].D) * QuantSimd.Half(ht, &by[i].D));
         }
         return s;
     }
@@ -36,6 +37,7 @@ public static unsafe class VecDotQ4_0
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx2Path(int n, byte* x, byte* y)
     {
+        float* ht = QuantSimd.HalfTable;
         int nb = n / QK.Simple;
         BlockQ4_0* bx = (BlockQ4_0*)x;
         BlockQ8_0* by = (BlockQ8_0*)y;
@@ -48,14 +50,14 @@ public static unsafe class VecDotQ4_0
             Vector256<sbyte> qx1 = Avx2.Subtract(QuantSimd.Nibbles32(bx[i + 1].Qs).AsSByte(), off);
             Vector256<float> p0 = QuantSimd.MulSumI8PairsFloat(qx0, Avx.LoadVector256(by[i].Qs));
             Vector256<float> p1 = QuantSimd.MulSumI8PairsFloat(qx1, Avx.LoadVector256(by[i + 1].Qs));
-            acc0 = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(&bx[i].D) * QuantSimd.Half(&by[i].D)), p0, acc0);
-            acc1 = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(&bx[i + 1].D) * QuantSimd.Half(&by[i + 1].D)), p1, acc1);
+            acc0 = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(ht, &bx[i].D) * QuantSimd.Half(ht, &by[i].D)), p0, acc0);
+            acc1 = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(ht, &bx[i + 1].D) * QuantSimd.Half(ht, &by[i + 1].D)), p1, acc1);
         }
         for (; i < nb; i++)
         {
             Vector256<sbyte> qx0 = Avx2.Subtract(QuantSimd.Nibbles32(bx[i].Qs).AsSByte(), off);
             Vector256<float> p0 = QuantSimd.MulSumI8PairsFloat(qx0, Avx.LoadVector256(by[i].Qs));
-            acc0 = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(&bx[i].D) * QuantSimd.Half(&by[i].D)), p0, acc0);
+            acc0 = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(ht, &bx[i].D) * QuantSimd.Half(ht, &by[i].D)), p0, acc0);
         }
         return QuantSimd.HSum(Avx.Add(acc0, acc1));
     }

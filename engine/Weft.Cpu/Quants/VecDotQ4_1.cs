@@ -14,6 +14,7 @@ public static unsafe class VecDotQ4_1
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Reference(int n, byte* x, byte* y)
     {
+        float* ht = QuantSimd.HalfTable;
         int nb = n / QK.Simple;
         BlockQ4_1* bx = (BlockQ4_1*)x;
         BlockQ8_1* by = (BlockQ8_1*)y;
@@ -25,7 +26,7 @@ public static unsafe class VecDotQ4_1
             {
                 sumi += (bx[i].Qs[j] & 0x0F) * by[i].Qs[j] + (bx[i].Qs[j] >> 4) * by[i].Qs[j + 16];
             }
-            s += sumi * (QuantSimd.Half(&bx[i].D) * QuantSimd.Half(&by[i].D)) + QuantSimd.Half(&bx[i].M) * QuantSimd.Half(&by[i].S);
+            s += sumi * (QuantSimd.Half(ht, &bx[i].D) * QuantSimd.Half(ht, &by[i].D)) + QuantSimd.Half(ht, &bx[i].M) * QuantSimd.Half(ht, &by[i].S);
         }
         return s;
     }
@@ -34,6 +35,7 @@ public static unsafe class VecDotQ4_1
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx2Path(int n, byte* x, byte* y)
     {
+        float* ht = QuantSimd.HalfTable;
         int nb = n / QK.Simple;
         BlockQ4_1* bx = (BlockQ4_1*)x;
         BlockQ8_1* by = (BlockQ8_1*)y;
@@ -42,8 +44,8 @@ public static unsafe class VecDotQ4_1
         for (int i = 0; i < nb; i++)
         {
             Vector256<int> p = QuantSimd.MulSumU8Pairs(QuantSimd.Nibbles32(bx[i].Qs), Avx.LoadVector256(by[i].Qs));
-            summs += QuantSimd.Half(&bx[i].M) * QuantSimd.Half(&by[i].S);
-            acc = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(&bx[i].D) * QuantSimd.Half(&by[i].D)), Avx.ConvertToVector256Single(p), acc);
+            summs += QuantSimd.Half(ht, &bx[i].M) * QuantSimd.Half(ht, &by[i].S);
+            acc = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(ht, &bx[i].D) * QuantSimd.Half(ht, &by[i].D)), Avx.ConvertToVector256Single(p), acc);
         }
         return QuantSimd.HSum(acc) + summs;
     }

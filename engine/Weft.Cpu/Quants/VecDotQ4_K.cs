@@ -30,6 +30,7 @@ public static unsafe class VecDotQ4_K
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Reference(int n, byte* x, byte* y)
     {
+        float* ht = QuantSimd.HalfTable;
         int nb = n / QK.K;
         BlockQ4_K* bx = (BlockQ4_K*)x;
         BlockQ8_K* by = (BlockQ8_K*)y;
@@ -52,8 +53,8 @@ public static unsafe class VecDotQ4_K
                 sumi += sc * dot;
                 summ += m * (by[i].BSums[2 * j] + by[i].BSums[2 * j + 1]);
             }
-            float d = by[i].D * QuantSimd.Half(&bx[i].D);
-            float dmin = by[i].D * QuantSimd.Half(&bx[i].DMin);
+            float d = by[i].D * QuantSimd.Half(ht, &bx[i].D);
+            float dmin = by[i].D * QuantSimd.Half(ht, &bx[i].DMin);
             s += d * sumi - dmin * summ;
         }
         return s;
@@ -63,6 +64,7 @@ public static unsafe class VecDotQ4_K
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx2Path(int n, byte* x, byte* y)
     {
+        float* ht = QuantSimd.HalfTable;
         int nb = n / QK.K;
         BlockQ4_K* bx = (BlockQ4_K*)x;
         BlockQ8_K* by = (BlockQ8_K*)y;
@@ -71,8 +73,8 @@ public static unsafe class VecDotQ4_K
         Vector256<byte> m4 = Vector256.Create((byte)0x0F);
         for (int i = 0; i < nb; i++)
         {
-            float d = by[i].D * QuantSimd.Half(&bx[i].D);
-            float dmin = by[i].D * QuantSimd.Half(&bx[i].DMin);
+            float d = by[i].D * QuantSimd.Half(ht, &bx[i].D);
+            float dmin = by[i].D * QuantSimd.Half(ht, &bx[i].DMin);
             Vector128<byte> scMins = QuantSimd.UnpackScalesMinsK4(bx[i].Scales);
 
             Vector128<short> mins = Sse41.ConvertToVector128Int16(Sse2.ShiftRightLogical128BitLane(scMins, 8));

@@ -12,6 +12,7 @@ public static unsafe class VecDotQ5_0
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Reference(int n, byte* x, byte* y)
     {
+        float* ht = QuantSimd.HalfTable;
         int nb = n / QK.Simple;
         BlockQ5_0* bx = (BlockQ5_0*)x;
         BlockQ8_0* by = (BlockQ8_0*)y;
@@ -28,7 +29,7 @@ public static unsafe class VecDotQ5_0
                 int v1 = ((bx[i].Qs[j] >> 4) | h1) - 16;
                 sumi += v0 * by[i].Qs[j] + v1 * by[i].Qs[j + 16];
             }
-            s += sumi * (QuantSimd.Half(&bx[i].D) * QuantSimd.Half(&by[i].D));
+            s += sumi * (QuantSimd.Half(ht, &bx[i].D) * QuantSimd.Half(ht, &by[i].D));
         }
         return s;
     }
@@ -37,6 +38,7 @@ public static unsafe class VecDotQ5_0
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx2Path(int n, byte* x, byte* y)
     {
+        float* ht = QuantSimd.HalfTable;
         int nb = n / QK.Simple;
         BlockQ5_0* bx = (BlockQ5_0*)x;
         BlockQ8_0* by = (BlockQ8_0*)y;
@@ -47,7 +49,7 @@ public static unsafe class VecDotQ5_0
             Vector256<byte> hi = Avx2.AndNot(QuantSimd.BytesFromBits32(*(uint*)bx[i].Qh), f0);
             Vector256<sbyte> qx = Avx2.Or(QuantSimd.Nibbles32(bx[i].Qs), hi).AsSByte();
             Vector256<float> p = QuantSimd.MulSumI8PairsFloat(qx, Avx.LoadVector256(by[i].Qs));
-            acc = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(&bx[i].D) * QuantSimd.Half(&by[i].D)), p, acc);
+            acc = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(ht, &bx[i].D) * QuantSimd.Half(ht, &by[i].D)), p, acc);
         }
         return QuantSimd.HSum(acc);
     }

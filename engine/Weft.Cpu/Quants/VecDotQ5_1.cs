@@ -12,6 +12,7 @@ public static unsafe class VecDotQ5_1
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Reference(int n, byte* x, byte* y)
     {
+        float* ht = QuantSimd.HalfTable;
         int nb = n / QK.Simple;
         BlockQ5_1* bx = (BlockQ5_1*)x;
         BlockQ8_1* by = (BlockQ8_1*)y;
@@ -26,7 +27,7 @@ public static unsafe class VecDotQ5_1
                 int h1 = (int)((qh >> (j + 16)) & 1) << 4;
                 sumi += ((bx[i].Qs[j] & 0x0F) | h0) * by[i].Qs[j] + ((bx[i].Qs[j] >> 4) | h1) * by[i].Qs[j + 16];
             }
-            s += sumi * (QuantSimd.Half(&bx[i].D) * QuantSimd.Half(&by[i].D)) + QuantSimd.Half(&bx[i].M) * QuantSimd.Half(&by[i].S);
+            s += sumi * (QuantSimd.Half(ht, &bx[i].D) * QuantSimd.Half(ht, &by[i].D)) + QuantSimd.Half(ht, &bx[i].M) * QuantSimd.Half(ht, &by[i].S);
         }
         return s;
     }
@@ -35,6 +36,7 @@ public static unsafe class VecDotQ5_1
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx2Path(int n, byte* x, byte* y)
     {
+        float* ht = QuantSimd.HalfTable;
         int nb = n / QK.Simple;
         BlockQ5_1* bx = (BlockQ5_1*)x;
         BlockQ8_1* by = (BlockQ8_1*)y;
@@ -46,8 +48,8 @@ public static unsafe class VecDotQ5_1
             Vector256<byte> hi = Avx2.And(QuantSimd.BytesFromBits32(*(uint*)bx[i].Qh), b10);
             Vector256<byte> qx = Avx2.Or(QuantSimd.Nibbles32(bx[i].Qs), hi);
             Vector256<int> p = QuantSimd.MulSumU8Pairs(qx, Avx.LoadVector256(by[i].Qs));
-            summs += QuantSimd.Half(&bx[i].M) * QuantSimd.Half(&by[i].S);
-            acc = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(&bx[i].D) * QuantSimd.Half(&by[i].D)), Avx.ConvertToVector256Single(p), acc);
+            summs += QuantSimd.Half(ht, &bx[i].M) * QuantSimd.Half(ht, &by[i].S);
+            acc = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(ht, &bx[i].D) * QuantSimd.Half(ht, &by[i].D)), Avx.ConvertToVector256Single(p), acc);
         }
         return QuantSimd.HSum(acc) + summs;
     }

@@ -14,6 +14,7 @@ public static unsafe class VecDotQ5_K
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Reference(int n, byte* x, byte* y)
     {
+        float* ht = QuantSimd.HalfTable;
         int nb = n / QK.K;
         BlockQ5_K* bx = (BlockQ5_K*)x;
         BlockQ8_K* by = (BlockQ8_K*)y;
@@ -38,8 +39,8 @@ public static unsafe class VecDotQ5_K
                 sumi += sc * dot;
                 summ += m * (by[i].BSums[2 * j] + by[i].BSums[2 * j + 1]);
             }
-            float d = by[i].D * QuantSimd.Half(&bx[i].D);
-            float dmin = by[i].D * QuantSimd.Half(&bx[i].DMin);
+            float d = by[i].D * QuantSimd.Half(ht, &bx[i].D);
+            float dmin = by[i].D * QuantSimd.Half(ht, &bx[i].DMin);
             s += d * sumi - dmin * summ;
         }
         return s;
@@ -49,6 +50,7 @@ public static unsafe class VecDotQ5_K
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx2Path(int n, byte* x, byte* y)
     {
+        float* ht = QuantSimd.HalfTable;
         int nb = n / QK.K;
         BlockQ5_K* bx = (BlockQ5_K*)x;
         BlockQ8_K* by = (BlockQ8_K*)y;
@@ -57,8 +59,8 @@ public static unsafe class VecDotQ5_K
         Vector256<byte> m4 = Vector256.Create((byte)0x0F);
         for (int i = 0; i < nb; i++)
         {
-            float d = by[i].D * QuantSimd.Half(&bx[i].D);
-            float dmin = by[i].D * QuantSimd.Half(&bx[i].DMin);
+            float d = by[i].D * QuantSimd.Half(ht, &bx[i].D);
+            float dmin = by[i].D * QuantSimd.Half(ht, &bx[i].DMin);
             Vector128<byte> scMins = QuantSimd.UnpackScalesMinsK4(bx[i].Scales);
 
             Vector128<short> mins = Sse41.ConvertToVector128Int16(Sse2.ShiftRightLogical128BitLane(scMins, 8));

@@ -15,6 +15,7 @@ public static unsafe class VecDotQ6_K
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Reference(int n, byte* x, byte* y)
     {
+        float* ht = QuantSimd.HalfTable;
         int nb = n / QK.K;
         BlockQ6_K* bx = (BlockQ6_K*)x;
         BlockQ8_K* by = (BlockQ8_K*)y;
@@ -45,7 +46,7 @@ public static unsafe class VecDotQ6_K
                 }
                 sumi += bx[i].Scales[g] * dot;
             }
-            s += by[i].D * QuantSimd.Half(&bx[i].D) * sumi;
+            s += by[i].D * QuantSimd.Half(ht, &bx[i].D) * sumi;
         }
         return s;
     }
@@ -57,6 +58,7 @@ public static unsafe class VecDotQ6_K
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx2Path(int n, byte* x, byte* y)
     {
+        float* ht = QuantSimd.HalfTable;
         int nb = n / QK.K;
         BlockQ6_K* bx = (BlockQ6_K*)x;
         BlockQ8_K* by = (BlockQ8_K*)y;
@@ -66,7 +68,7 @@ public static unsafe class VecDotQ6_K
         Vector256<byte> m30 = Vector256.Create((byte)0x30);
         for (int i = 0; i < nb; i++)
         {
-            float d = by[i].D * QuantSimd.Half(&bx[i].D);
+            float d = by[i].D * QuantSimd.Half(ht, &bx[i].D);
             sbyte* scales = bx[i].Scales;
             Vector256<int> corr = Avx2.MultiplyAddAdjacent(Avx2.ConvertToVector256Int16(scales), Avx.LoadVector256(by[i].BSums));
             Vector256<int> sumi = Avx2.Subtract(Vector256<int>.Zero, Avx2.ShiftLeftLogical(corr, 5));

@@ -12,6 +12,7 @@ public static unsafe class VecDotQ8_0
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Reference(int n, byte* x, byte* y)
     {
+        float* ht = QuantSimd.HalfTable;
         int nb = n / QK.Simple;
         BlockQ8_0* bx = (BlockQ8_0*)x;
         BlockQ8_0* by = (BlockQ8_0*)y;
@@ -23,7 +24,7 @@ public static unsafe class VecDotQ8_0
             {
                 sumi += bx[i].Qs[j] * by[i].Qs[j];
             }
-            s += sumi * (QuantSimd.Half(&bx[i].D) * QuantSimd.Half(&by[i].D));
+            s += sumi * (QuantSimd.Half(ht, &bx[i].D) * QuantSimd.Half(ht, &by[i].D));
         }
         return s;
     }
@@ -32,6 +33,7 @@ public static unsafe class VecDotQ8_0
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Avx2Path(int n, byte* x, byte* y)
     {
+        float* ht = QuantSimd.HalfTable;
         int nb = n / QK.Simple;
         BlockQ8_0* bx = (BlockQ8_0*)x;
         BlockQ8_0* by = (BlockQ8_0*)y;
@@ -41,13 +43,13 @@ public static unsafe class VecDotQ8_0
         {
             Vector256<float> p0 = QuantSimd.MulSumI8PairsFloat(Avx.LoadVector256(bx[i].Qs), Avx.LoadVector256(by[i].Qs));
             Vector256<float> p1 = QuantSimd.MulSumI8PairsFloat(Avx.LoadVector256(bx[i + 1].Qs), Avx.LoadVector256(by[i + 1].Qs));
-            acc0 = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(&bx[i].D) * QuantSimd.Half(&by[i].D)), p0, acc0);
-            acc1 = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(&bx[i + 1].D) * QuantSimd.Half(&by[i + 1].D)), p1, acc1);
+            acc0 = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(ht, &bx[i].D) * QuantSimd.Half(ht, &by[i].D)), p0, acc0);
+            acc1 = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(ht, &bx[i + 1].D) * QuantSimd.Half(ht, &by[i + 1].D)), p1, acc1);
         }
         for (; i < nb; i++)
         {
             Vector256<float> p0 = QuantSimd.MulSumI8PairsFloat(Avx.LoadVector256(bx[i].Qs), Avx.LoadVector256(by[i].Qs));
-            acc0 = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(&bx[i].D) * QuantSimd.Half(&by[i].D)), p0, acc0);
+            acc0 = Fma.MultiplyAdd(Vector256.Create(QuantSimd.Half(ht, &bx[i].D) * QuantSimd.Half(ht, &by[i].D)), p0, acc0);
         }
         return QuantSimd.HSum(Avx.Add(acc0, acc1));
     }

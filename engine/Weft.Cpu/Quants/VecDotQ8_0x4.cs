@@ -57,6 +57,7 @@ public static unsafe class VecDotQ8_0x4
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Dot4<T>(int n, byte* x, byte* y, long yStride, float* result) where T : struct, IDecoder
     {
+        float* ht = QuantSimd.HalfTable;
         int nb = n / QK.Simple;
         BlockQ8_0* y0 = (BlockQ8_0*)y, y1 = (BlockQ8_0*)(y + yStride), y2 = (BlockQ8_0*)(y + 2 * yStride), y3 = (BlockQ8_0*)(y + 3 * yStride);
         Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
@@ -66,14 +67,14 @@ public static unsafe class VecDotQ8_0x4
             byte* bx = x + i * T.BlockBytes;
             Vector256<sbyte> qx = T.Load(bx);
             Vector256<byte> ax = Avx2.Sign(qx, qx).AsByte();
-            float dx = QuantSimd.Half(bx);
-            a0 = Fma.MultiplyAdd(Vector256.Create(dx * QuantSimd.Half(&y0[i].D)),
+            float dx = QuantSimd.Half(ht, bx);
+            a0 = Fma.MultiplyAdd(Vector256.Create(dx * QuantSimd.Half(ht, &y0[i].D)),
                 Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ax, Avx2.Sign(Avx.LoadVector256(y0[i].Qs), qx)), ones)), a0);
-            a1 = Fma.MultiplyAdd(Vector256.Create(dx * QuantSimd.Half(&y1[i].D)),
+            a1 = Fma.MultiplyAdd(Vector256.Create(dx * QuantSimd.Half(ht, &y1[i].D)),
                 Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ax, Avx2.Sign(Avx.LoadVector256(y1[i].Qs), qx)), ones)), a1);
-            a2 = Fma.MultiplyAdd(Vector256.Create(dx * QuantSimd.Half(&y2[i].D)),
+            a2 = Fma.MultiplyAdd(Vector256.Create(dx * QuantSimd.Half(ht, &y2[i].D)),
                 Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ax, Avx2.Sign(Avx.LoadVector256(y2[i].Qs), qx)), ones)), a2);
-            a3 = Fma.MultiplyAdd(Vector256.Create(dx * QuantSimd.Half(&y3[i].D)),
+            a3 = Fma.MultiplyAdd(Vector256.Create(dx * QuantSimd.Half(ht, &y3[i].D)),
                 Avx.ConvertToVector256Single(Avx2.MultiplyAddAdjacent(Avx2.MultiplyAddAdjacent(ax, Avx2.Sign(Avx.LoadVector256(y3[i].Qs), qx)), ones)), a3);
         }
         result[0] = QuantSimd.HSum(a0);

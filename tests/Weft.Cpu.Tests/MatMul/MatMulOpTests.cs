@@ -158,6 +158,9 @@ public sealed unsafe class MatMulOpTests
         bool k256 = TypeTraits.Of(type).BlockSize == 256;
         long k = k256 ? 256 : 64;
         Run(type, k, 7, 1, 1, 1, 1, false, 1);
+        Run(type, k256 ? 768 : 96, 21, 1, 1, 1, 1, false, 2); // decode: rows not a multiple of 8, two threads
+        Run(type, k, 13, 1, 1, 1, 1, true, 3);
+        Run(type, k, 9, 1, 1, 3, 1, false, 2); // three decode batches against one weight matrix
         Run(type, k256 ? 512 : 128, 127, 3, 1, 1, 1, false, 3);
         Run(type, k, 33, 16, 1, 1, 1, false, 3);
         Run(type, k, 17, 33, 1, 1, 1, true, 3);
