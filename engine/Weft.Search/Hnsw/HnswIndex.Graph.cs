@@ -29,13 +29,10 @@ public sealed unsafe partial class HnswIndex
 
     private int RandomLevel()
     {
-        double r;
         lock (_rng)
         {
-            r = _rng.NextDouble();
+            return _rng.NextLevel(_levelMult, 64);
         }
-        // 1 - r lies in (0, 1], so the log is finite.
-        return Math.Min((int)(-Math.Log(1.0 - r) * _levelMult), 64);
     }
 
     private int SpaceId => (_metric == DistanceMetric.L2 ? 0 : 1) + 2 * (int)_storage;

@@ -55,7 +55,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
     private readonly object _entryLock = new();
     private readonly object[] _linkLocks;
     private readonly ReaderWriterLockSlim _rw = new(LockRecursionPolicy.NoRecursion);
-    private readonly Random _rng;
+    private readonly LevelGenerator _rng;
     // Entry point and top level packed in one word (level << 32 | slot), so readers always see a consistent pair.
     private long _entry = -1;
     private bool _disposed;
@@ -78,7 +78,7 @@ public sealed unsafe partial class HnswIndex : IDisposable
         _metric = o.Metric;
         _storage = o.Storage;
         _seed = o.Seed;
-        _rng = new Random(o.Seed);
+        _rng = new LevelGenerator(o.Seed);
         _codeBytes = o.Storage switch
         {
             VectorStorage.F32 => 4 * _dim,

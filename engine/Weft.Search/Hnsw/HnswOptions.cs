@@ -19,6 +19,9 @@ public sealed record HnswOptions
     public int Ef { get; init; } = 10;
     /// <summary>Initial capacity in vectors; the index grows by itself (see <see cref="HnswIndex.Resize"/>).</summary>
     public int Capacity { get; init; } = 1024;
-    /// <summary>Seed of the level generator; equal seeds and single-threaded inserts give identical graphs.</summary>
+    /// <summary>
+    /// Seed of the level generator (hnswlib's draws, see <see cref="LevelGenerator"/>; 100 is hnswlib's default);
+    /// equal seeds and single-threaded inserts give identical graphs.
+    /// </summary>
     public int Seed { get; init; } = 100;
 }

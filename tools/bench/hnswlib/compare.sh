@@ -4,7 +4,9 @@
 #
 # usage: tools/bench/hnswlib/compare.sh [--quick | --full] [SET...]
 #   --quick: siftsmall + 20k-vector random/clustered sets at dims 128 and 384, 200 queries, ef up to 512 (minutes)
-#   --full:  siftsmall + 100k-vector sets at dims 128 and 384, 1000 queries, ef up to 1024 (hours; quiet machine)
+#   --full:  siftsmall + 100k-vector sets at dims 128 and 384, 1000 queries, ef up to 1024 (up to 24576 for the
+#            random sets, where recall@10 0.99 needs it) (about an hour; quiet machine)
+#   --report: only rewrite the summary from the results already in OUT for the given sets (default: all five)
 #   SET: siftsmall (default), random128, clustered128, random384, clustered384
 #   env: N (vectors for the generated sets), QUERIES, EF (comma list) override the mode's values,
 #        WEFT_BIN=path to a built weft binary (default: build tools/Weft.Cli in Release), OUT=folder for data/results.
@@ -13,13 +15,15 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 PY=/usr/bin/python3
 mode=default
-case "${1:-}" in --quick) mode=quick; shift ;; --full) mode=full; shift ;; esac
+case "${1:-}" in --quick) mode=quick; shift ;; --full) mode=full; shift ;; --report) mode=report; shift ;; esac
 EF_FULL=10,16,24,32,48,64,96,128,192,256,384,512,768,1024
+# Uniform random vectors need a far larger ef for the same recall (about 4096 for 0.95 and 12288 for 0.99 at 100k).
+EF_RANDOM=$EF_FULL,1536,2048,3072,4096,6144,8192,12288,16384,24576
 case "$mode" in
   quick) dN=20000; dQ=200; dEF=10,16,24,32,48,64,96,128,192,256,384,512 ;;
   *)     dN=100000; dQ=1000; dEF=$EF_FULL ;;
 esac
-N="${N:-$dN}"; QUERIES="${QUERIES:-$dQ}"; EF="${EF:-$dEF}"
+N="${N:-$dN}"; QUERIES="${QUERIES:-$dQ}"; EF_SET="${EF:-}"
 OUT="${OUT:-$(mktemp -d /tmp/weft-hnswlib.XXXXXX)}"
 mkdir -p "$OUT"
 sets=("$@")
@@ -34,6 +38,16 @@ if ! "$PY" -c 'import hnswlib, numpy' 2>/dev/null; then
     echo "compare.sh: python3-hnswlib and python3-numpy are needed (sudo apt-get install python3-hnswlib python3-numpy)" >&2
     exit 2
   fi
+fi
+
+if [ "$mode" = report ]; then
+  report_args=()
+  for s in "${sets[@]}"; do
+    [ -f "$OUT/$s.weft.json" ] && [ -f "$OUT/$s.hnswlib.json" ] || { echo "compare.sh: no results for '$s' in $OUT" >&2; exit 2; }
+    report_args+=("$s:$OUT/$s.weft.json:$OUT/$s.hnswlib.json")
+  done
+  "$PY" "$here/report.py" --csv "$OUT/summary.csv" "${report_args[@]}" | tee "$OUT/summary.md"
+  exit 0
 fi
 
 if [ -z "${WEFT_BIN:-}" ]; then
@@ -51,7 +65,11 @@ for s in "${sets[@]}"; do
       [ -f "${prefix}_base.fvecs" ] || "$PY" "$here/gen_data.py" --kind "$kind" --n "$N" --dim "$dim" --queries "$QUERIES" --out "$prefix" ;;
     *) echo "compare.sh: unknown set '$s'" >&2; exit 2 ;;
   esac
-  echo "== $s" >&2
+  EF="$EF_SET"
+  if [ -z "$EF" ]; then
+    case "$mode:$s" in full:random*) EF=$EF_RANDOM ;; *) EF=$dEF ;; esac
+  fi
+  echo "== $s (ef $EF)" >&2
   "$PY" "$here/hnswlib_bench.py" --base "${prefix}_base.fvecs" --query "${prefix}_query.fvecs" --gt "${prefix}_groundtruth.ivecs" \
       -M 16 --efc 200 --ef "$EF" > "$OUT/$s.hnswlib.json"
   "$WEFT_BIN" index bench --base "${prefix}_base.fvecs" --query "${prefix}_query.fvecs" --gt "${prefix}_groundtruth.ivecs" \
