@@ -16,7 +16,7 @@ namespace Weft.Cpu.Ops;
 /// (<see cref="VecDotKernel.Activation"/>) in the scratch buffer; barrier. Phase 2: threads take chunks of
 /// (weight rows × activation rows) from a shared atomic counter (so a thread slowed by other load does not hold
 /// the others back); inside a chunk, 16 × 16 tiles keep the weight rows and activation rows of the tile in L1/L2.
-/// Where the type has a four-row kernel (<see cref="VecDotKernel.Dot4"/>: F32, F16, BF16, Q4_0, Q5_0, Q8_0 on AVX2),
+/// Where the type has a four-row kernel (<see cref="VecDotKernel.Dot4"/>: F32, F16, BF16, Q4_0, Q5_0, Q8_0, Q4_K, Q6_K on AVX2),
 /// each weight row is decoded once for four activation rows; otherwise each pair is dotted. Decode (one activation
 /// row) splits the weight rows into chunks of at least 256 KiB of consecutive rows, split evenly over the threads
 /// (the prefetchers pay off over long runs of one thread), or chunks of up to 256 rows on one thread; Q4_0, Q5_0

@@ -97,9 +97,9 @@ public static unsafe class VecDot
             Add(DType.Q5_0, DType.Q8_0, 32, 34, &VecDotQ5_0.Avx2Path, &QuantizeActivations.Q8_0Avx2, &VecDotQ8_0x4.Q5_0);
             Add(DType.Q5_1, DType.Q8_1, 32, 36, &VecDotQ5_1.Avx2Path, &QuantizeActivations.Q8_1Avx2);
             Add(DType.Q8_0, DType.Q8_0, 32, 34, &VecDotQ8_0.Avx2Path, &QuantizeActivations.Q8_0Avx2, &VecDotQ8_0x4.Q8_0);
-            Add(DType.Q4_K, DType.Q8_K, 256, 292, &VecDotQ4_K.Avx2Path, &QuantizeActivations.Q8_KAvx2);
+            Add(DType.Q4_K, DType.Q8_K, 256, 292, &VecDotQ4_K.Avx2Path, &QuantizeActivations.Q8_KAvx2, &VecDotK4.Q4_K);
             Add(DType.Q5_K, DType.Q8_K, 256, 292, &VecDotQ5_K.Avx2Path, &QuantizeActivations.Q8_KAvx2);
-            Add(DType.Q6_K, DType.Q8_K, 256, 292, &VecDotQ6_K.Avx2Path, &QuantizeActivations.Q8_KAvx2);
+            Add(DType.Q6_K, DType.Q8_K, 256, 292, &VecDotQ6_K.Avx2Path, &QuantizeActivations.Q8_KAvx2, &VecDotK4.Q6_K);
         }
         else
         {

@@ -260,19 +260,20 @@ public sealed unsafe class VecDotTests
             Assert.Ignore("The four-row kernels exist on the AVX2 path only (not available, or WEFT_FORCE_SCALAR=1).");
         }
         var rng = new Random(777);
-        foreach (DType type in new[] { DType.Q4_0, DType.Q5_0, DType.Q8_0 })
+        foreach (DType type in new[] { DType.Q4_0, DType.Q5_0, DType.Q8_0, DType.Q4_K, DType.Q6_K })
         {
             VecDotKernel k = VecDot.For(type);
-            for (int nb = 1; nb <= 20; nb++)
+            bool kQuant = TypeTraits.Of(type).BlockSize == QK.K;
+            for (int nb = 1; nb <= (kQuant ? 7 : 20); nb++)
             {
-                int n = nb * 32;
+                int n = nb * TypeTraits.Of(type).BlockSize;
                 byte[] w = new byte[TypeTraits.Of(type).RowSize(n)];
                 Quantize.Row(type, RandomValues(rng, n), w);
                 long stride = k.ActRowBytes(n) + 6; // rows need not be adjacent
                 byte[] act = new byte[4 * stride];
                 for (int c = 0; c < 4; c++)
                 {
-                    Quantize.Row(DType.Q8_0, RandomValues(rng, n, 2f), act.AsSpan((int)(c * stride), (int)k.ActRowBytes(n)));
+                    Quantize.Row(k.Activation, RandomValues(rng, n, 2f), act.AsSpan((int)(c * stride), (int)k.ActRowBytes(n)));
                 }
                 float[] got = new float[4];
                 fixed (byte* pw = w, pa = act)
@@ -282,7 +283,15 @@ public sealed unsafe class VecDotTests
                     for (int c = 0; c < 4; c++)
                     {
                         float want = k.Dot(n, pw, pa + c * stride);
-                        Assert.That(Math.Abs(got[c] - want), Is.LessThanOrEqualTo(1e-5 * Math.Abs(want) + 1e-4), $"{type} {nb} blocks column {c}");
+                        if (kQuant)
+                        {
+                            // The K-quant four-row kernels keep the single-row kernel's order: the same bits.
+                            Assert.That(BitConverter.SingleToUInt32Bits(got[c]), Is.EqualTo(BitConverter.SingleToUInt32Bits(want)), $"{type} {nb} blocks column {c}: {got[c]} vs {want}");
+                        }
+                        else
+                        {
+                            Assert.That(Math.Abs(got[c] - want), Is.LessThanOrEqualTo(1e-5 * Math.Abs(want) + 1e-4), $"{type} {nb} blocks column {c}");
+                        }
                     }
                 }
             }
