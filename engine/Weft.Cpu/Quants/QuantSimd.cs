@@ -147,7 +147,13 @@ internal static unsafe class QuantSimd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float HSum(Vector256<float> v)
     {
-        Vector128<float> s = Sse.Add(v.GetLower(), v.GetUpper());
+        return HSum4(Sse.Add(v.GetLower(), v.GetUpper()));
+    }
+
+    /// <summary>Horizontal sum of four floats ((0 + 2) + (1 + 3)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float HSum4(Vector128<float> s)
+    {
         s = Sse.Add(s, Sse.MoveHighToLow(s, s));
         s = Sse.AddScalar(s, Sse.Shuffle(s, s, 0x55));
         return s.ToScalar();

@@ -46,20 +46,20 @@ public static unsafe class VecDotK4
                 short mLo = (short)((4 * j + 1) << 8 | 4 * j), mHi = (short)((4 * j + 3) << 8 | (4 * j + 2));
                 Vector256<short> scLo = QuantSimd.SpreadScales(scales, mLo, mLo), scHi = QuantSimd.SpreadScales(scales, mHi, mHi);
                 int o = 64 * j;
-                s0 = Avx2.Add(s0, Step(lo, hi, scLo, scHi, y0[i].Qs + o));
-                s1 = Avx2.Add(s1, Step(lo, hi, scLo, scHi, y1[i].Qs + o));
-                s2 = Avx2.Add(s2, Step(lo, hi, scLo, scHi, y2[i].Qs + o));
-                s3 = Avx2.Add(s3, Step(lo, hi, scLo, scHi, y3[i].Qs + o));
+                s0 = Avx2.Add(s0, VecDotQ4_K.DotNibbles(lo, hi, scLo, scHi, y0[i].Qs + o));
+                s1 = Avx2.Add(s1, VecDotQ4_K.DotNibbles(lo, hi, scLo, scHi, y1[i].Qs + o));
+                s2 = Avx2.Add(s2, VecDotQ4_K.DotNibbles(lo, hi, scLo, scHi, y2[i].Qs + o));
+                s3 = Avx2.Add(s3, VecDotQ4_K.DotNibbles(lo, hi, scLo, scHi, y3[i].Qs + o));
             }
             a0 = Fma.MultiplyAdd(Vector256.Create(y0[i].D * dx), Avx.ConvertToVector256Single(s0), a0);
             a1 = Fma.MultiplyAdd(Vector256.Create(y1[i].D * dx), Avx.ConvertToVector256Single(s1), a1);
             a2 = Fma.MultiplyAdd(Vector256.Create(y2[i].D * dx), Avx.ConvertToVector256Single(s2), a2);
             a3 = Fma.MultiplyAdd(Vector256.Create(y3[i].D * dx), Avx.ConvertToVector256Single(s3), a3);
         }
-        result[0] = QuantSimd.HSum(a0) - MinSum(m0);
-        result[1] = QuantSimd.HSum(a1) - MinSum(m1);
-        result[2] = QuantSimd.HSum(a2) - MinSum(m2);
-        result[3] = QuantSimd.HSum(a3) - MinSum(m3);
+        result[0] = QuantSimd.HSum(a0) - QuantSimd.HSum4(m0);
+        result[1] = QuantSimd.HSum(a1) - QuantSimd.HSum4(m1);
+        result[2] = QuantSimd.HSum(a2) - QuantSimd.HSum4(m2);
+        result[3] = QuantSimd.HSum(a3) - QuantSimd.HSum4(m3);
     }
 
     /// <summary>Q6_K weights: <c>result[c] = dot(x, y + c * yStride)</c> for c in 0..3 (Q8_K activations).</summary>
@@ -71,7 +71,6 @@ public static unsafe class VecDotK4
         BlockQ6_K* bx = (BlockQ6_K*)x;
         BlockQ8_K* y0 = (BlockQ8_K*)y, y1 = (BlockQ8_K*)(y + yStride), y2 = (BlockQ8_K*)(y + 2 * yStride), y3 = (BlockQ8_K*)(y + 3 * yStride);
         Vector256<float> a0 = Vector256<float>.Zero, a1 = a0, a2 = a0, a3 = a0;
-        Vector256<byte> m4 = Vector256.Create((byte)0x0F), m2 = Vector256.Create((byte)0x03), m30 = Vector256.Create((byte)0x30);
         for (int i = 0; i < nb; i++)
         {
             float dx = QuantSimd.Half(ht, &bx[i].D);
@@ -80,18 +79,7 @@ public static unsafe class VecDotK4
             Vector256<int> s0 = Offset(sc16, &y0[i]), s1 = Offset(sc16, &y1[i]), s2 = Offset(sc16, &y2[i]), s3 = Offset(sc16, &y3[i]);
             for (int half = 0; half < 2; half++)
             {
-                byte* ql = bx[i].Ql + 64 * half;
-                Vector256<byte> b1 = Avx.LoadVector256(ql);
-                Vector256<byte> b2 = Avx.LoadVector256(ql + 32);
-                Vector256<byte> bh = Avx.LoadVector256(bx[i].Qh + 32 * half);
-                Vector256<byte> h0 = Avx2.ShiftLeftLogical(Avx2.And(bh, m2).AsUInt16(), 4).AsByte();
-                Vector256<byte> h1 = Avx2.ShiftLeftLogical(Avx2.And(bh, Vector256.Create((byte)0x0C)).AsUInt16(), 2).AsByte();
-                Vector256<byte> h2 = Avx2.And(bh, m30);
-                Vector256<byte> h3 = Avx2.And(Avx2.ShiftRightLogical(bh.AsUInt16(), 2).AsByte(), m30);
-                Vector256<byte> q0 = Avx2.Or(Avx2.And(b1, m4), h0);
-                Vector256<byte> q1 = Avx2.Or(Avx2.And(b2, m4), h1);
-                Vector256<byte> q2 = Avx2.Or(Avx2.And(Avx2.ShiftRightLogical(b1.AsUInt16(), 4).AsByte(), m4), h2);
-                Vector256<byte> q3 = Avx2.Or(Avx2.And(Avx2.ShiftRightLogical(b2.AsUInt16(), 4).AsByte(), m4), h3);
+                VecDotQ6_K.Unpack6(&bx[i], half, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3);
                 Vector128<short> sc8 = Sse41.ConvertToVector128Int16(scales + 8 * half);
                 Vector256<short> sc = Vector256.Create(sc8, sc8);
                 Vector256<short> c0 = QuantSimd.SpreadScales(sc, 0x0100, 0x0302), c1 = QuantSimd.SpreadScales(sc, 0x0504, 0x0706);
@@ -123,22 +111,6 @@ public static unsafe class VecDotK4
         return Fma.MultiplyAdd(Vector128.Create(b->D * dmx), Sse2.ConvertToVector128Single(prod), accm);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float MinSum(Vector128<float> accm)
-    {
-        Vector128<float> m = Sse.Add(accm, Sse.MoveHighToLow(accm, accm));
-        m = Sse.AddScalar(m, Sse.Shuffle(m, m, 0x55));
-        return m.ToScalar();
-    }
-
-    // Q4_K: 64 weights (low nibbles with scale scLo, high with scHi) against 64 activation values.
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<int> Step(Vector256<byte> lo, Vector256<byte> hi, Vector256<short> scLo, Vector256<short> scHi, sbyte* q8)
-    {
-        Vector256<int> pl = Avx2.MultiplyAddAdjacent(scLo, Avx2.MultiplyAddAdjacent(lo, Avx.LoadVector256(q8)));
-        Vector256<int> ph = Avx2.MultiplyAddAdjacent(scHi, Avx2.MultiplyAddAdjacent(hi, Avx.LoadVector256(q8 + 32)));
-        return Avx2.Add(pl, ph);
-    }
 
     // Q6_K: the -32 offset of a super-block, -32 * sum_g(sc_g * ysum_g), the starting integer lanes.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -94,9 +94,7 @@ public static unsafe class VecDotQ4_K
             sumi = Avx2.Add(sumi, Step(q4 + 96, q8 + 192, QuantSimd.SpreadScales(scales, 0x0D0C, 0x0D0C), QuantSimd.SpreadScales(scales, 0x0F0E, 0x0F0E), m4));
             acc = Fma.MultiplyAdd(Vector256.Create(d), Avx.ConvertToVector256Single(sumi), acc);
         }
-        Vector128<float> m = Sse.Add(accm, Sse.MoveHighToLow(accm, accm));
-        m = Sse.AddScalar(m, Sse.Shuffle(m, m, 0x55));
-        return QuantSimd.HSum(acc) - m.ToScalar();
+        return QuantSimd.HSum(acc) - QuantSimd.HSum4(accm);
     }
 
     // 64 weights: low nibbles (sub-block scale scLo) and high nibbles (scHi) against 64 q8 values.
@@ -106,6 +104,13 @@ public static unsafe class VecDotQ4_K
         Vector256<byte> bits = Avx.LoadVector256(q4);
         Vector256<byte> lo = Avx2.And(bits, m4);
         Vector256<byte> hi = Avx2.And(Avx2.ShiftRightLogical(bits.AsUInt16(), 4).AsByte(), m4);
+        return DotNibbles(lo, hi, scLo, scHi, q8);
+    }
+
+    /// <summary>Unpacked low nibbles (scale scLo) and high nibbles (scHi) of 64 weights against 64 q8 values: 8 int lanes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Vector256<int> DotNibbles(Vector256<byte> lo, Vector256<byte> hi, Vector256<short> scLo, Vector256<short> scHi, sbyte* q8)
+    {
         Vector256<int> pl = Avx2.MultiplyAddAdjacent(scLo, Avx2.MultiplyAddAdjacent(lo, Avx.LoadVector256(q8)));
         Vector256<int> ph = Avx2.MultiplyAddAdjacent(scHi, Avx2.MultiplyAddAdjacent(hi, Avx.LoadVector256(q8 + 32)));
         return Avx2.Add(pl, ph);

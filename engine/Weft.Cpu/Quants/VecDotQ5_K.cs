@@ -84,9 +84,7 @@ public static unsafe class VecDotQ5_K
             sumi = Avx2.Add(sumi, Step(q5 + 96, q8 + 192, hbits, QuantSimd.SpreadScales(scales, 0x0D0C, 0x0D0C), QuantSimd.SpreadScales(scales, 0x0F0E, 0x0F0E), m4));
             acc = Fma.MultiplyAdd(Vector256.Create(d), Avx.ConvertToVector256Single(sumi), acc);
         }
-        Vector128<float> m = Sse.Add(accm, Sse.MoveHighToLow(accm, accm));
-        m = Sse.AddScalar(m, Sse.Shuffle(m, m, 0x55));
-        return QuantSimd.HSum(acc) - m.ToScalar();
+        return QuantSimd.HSum(acc) - QuantSimd.HSum4(accm);
     }
 
     // 64 weights: nibbles plus fifth bits (bit 0 of hb for the low sub-block, bit 1 for the high one; the 16-bit

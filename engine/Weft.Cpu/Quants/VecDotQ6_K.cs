@@ -63,9 +63,6 @@ public static unsafe class VecDotQ6_K
         BlockQ6_K* bx = (BlockQ6_K*)x;
         BlockQ8_K* by = (BlockQ8_K*)y;
         Vector256<float> acc = Vector256<float>.Zero;
-        Vector256<byte> m4 = Vector256.Create((byte)0x0F);
-        Vector256<byte> m2 = Vector256.Create((byte)0x03);
-        Vector256<byte> m30 = Vector256.Create((byte)0x30);
         for (int i = 0; i < nb; i++)
         {
             float d = by[i].D * QuantSimd.Half(ht, &bx[i].D);
@@ -75,18 +72,7 @@ public static unsafe class VecDotQ6_K
             sbyte* q8 = by[i].Qs;
             for (int half = 0; half < 2; half++)
             {
-                byte* ql = bx[i].Ql + 64 * half;
-                Vector256<byte> b1 = Avx.LoadVector256(ql);
-                Vector256<byte> b2 = Avx.LoadVector256(ql + 32);
-                Vector256<byte> bh = Avx.LoadVector256(bx[i].Qh + 32 * half);
-                Vector256<byte> h0 = Avx2.ShiftLeftLogical(Avx2.And(bh, m2).AsUInt16(), 4).AsByte();
-                Vector256<byte> h1 = Avx2.ShiftLeftLogical(Avx2.And(bh, Vector256.Create((byte)0x0C)).AsUInt16(), 2).AsByte();
-                Vector256<byte> h2 = Avx2.And(bh, m30);
-                Vector256<byte> h3 = Avx2.And(Avx2.ShiftRightLogical(bh.AsUInt16(), 2).AsByte(), m30);
-                Vector256<byte> q0 = Avx2.Or(Avx2.And(b1, m4), h0);
-                Vector256<byte> q1 = Avx2.Or(Avx2.And(b2, m4), h1);
-                Vector256<byte> q2 = Avx2.Or(Avx2.And(Avx2.ShiftRightLogical(b1.AsUInt16(), 4).AsByte(), m4), h2);
-                Vector256<byte> q3 = Avx2.Or(Avx2.And(Avx2.ShiftRightLogical(b2.AsUInt16(), 4).AsByte(), m4), h3);
+                Unpack6(&bx[i], half, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3);
                 sbyte* y8 = q8 + 128 * half;
                 Vector128<short> sc8 = Sse41.ConvertToVector128Int16(scales + 8 * half);
                 Vector256<short> sc = Vector256.Create(sc8, sc8);
@@ -102,5 +88,27 @@ public static unsafe class VecDotQ6_K
             acc = Fma.MultiplyAdd(Vector256.Create(d), Avx.ConvertToVector256Single(sumi), acc);
         }
         return QuantSimd.HSum(acc);
+    }
+
+    /// <summary>
+    /// The 6-bit values of half <paramref name="half"/> (0 or 1) of a super-block, 0..63 (the -32 offset is applied
+    /// through the bsums): q0..q3 hold its four runs of 32 weights.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Unpack6(BlockQ6_K* b, int half, out Vector256<byte> q0, out Vector256<byte> q1, out Vector256<byte> q2, out Vector256<byte> q3)
+    {
+        Vector256<byte> m4 = Vector256.Create((byte)0x0F), m30 = Vector256.Create((byte)0x30);
+        byte* ql = b->Ql + 64 * half;
+        Vector256<byte> b1 = Avx.LoadVector256(ql);
+        Vector256<byte> b2 = Avx.LoadVector256(ql + 32);
+        Vector256<byte> bh = Avx.LoadVector256(b->Qh + 32 * half);
+        Vector256<byte> h0 = Avx2.ShiftLeftLogical(Avx2.And(bh, Vector256.Create((byte)0x03)).AsUInt16(), 4).AsByte();
+        Vector256<byte> h1 = Avx2.ShiftLeftLogical(Avx2.And(bh, Vector256.Create((byte)0x0C)).AsUInt16(), 2).AsByte();
+        Vector256<byte> h2 = Avx2.And(bh, m30);
+        Vector256<byte> h3 = Avx2.And(Avx2.ShiftRightLogical(bh.AsUInt16(), 2).AsByte(), m30);
+        q0 = Avx2.Or(Avx2.And(b1, m4), h0);
+        q1 = Avx2.Or(Avx2.And(b2, m4), h1);
+        q2 = Avx2.Or(Avx2.And(Avx2.ShiftRightLogical(b1.AsUInt16(), 4).AsByte(), m4), h2);
+        q3 = Avx2.Or(Avx2.And(Avx2.ShiftRightLogical(b2.AsUInt16(), 4).AsByte(), m4), h3);
     }
 }
